@@ -1,0 +1,29 @@
+// load_dataset: one front door from a dataset name (as on the command line) to a
+// validated Graph.
+//
+//   cora | citeseer | pubmed   Planetoid ind.<name>.* files in `root`
+//   reddit                     PyG's reddit_data.npz + reddit_graph.npz in `root`
+//   npz                        a gnn-benchmark .npz file at `root`
+//   edgegnn                    edgegnn's binary directory at `root` (mmap)
+//   synthetic-<preset>         generated in memory (reddit, reddit-mini, tiny)
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "graph/graph.h"
+
+namespace edgegnn::graph {
+
+struct LoadOptions {
+  uint64_t seed = 0;  // for generated data and for splits a format does not give
+  int num_threads = 0;  // 0 = the cores available
+};
+
+Graph load_dataset(const std::string& name, const std::string& root,
+                   const LoadOptions& options = {});
+
+// The Planetoid dataset names (also the default `root` subfolder name).
+bool is_planetoid_name(const std::string& name);
+
+}  // namespace edgegnn::graph

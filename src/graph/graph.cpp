@@ -1,0 +1,103 @@
+#include "graph/graph.h"
+
+#include <algorithm>
+
+#include "core/parallel.h"
+
+namespace edgegnn::graph {
+
+size_t Graph::memory_bytes() const {
+  return rowptr.memory_bytes() + col.memory_bytes() + features.memory_bytes() +
+         labels.memory_bytes() + train_mask.memory_bytes() + val_mask.memory_bytes() +
+         test_mask.memory_bytes();
+}
+
+void Graph::validate(const std::string& source) const {
+  check(num_nodes >= 0 && num_nodes < (int64_t{1} << 31),
+        "{}: node count {} out of range [0, 2^31)", source, num_nodes);
+  check(rowptr.size() == static_cast<size_t>(num_nodes + 1),
+        "{}: rowptr has {} entries, expected num_nodes + 1 = {}", source, rowptr.size(),
+        num_nodes + 1);
+  check(rowptr[0] == 0, "{}: rowptr[0] is {}, expected 0", source, rowptr[0]);
+  check(rowptr[num_nodes] == num_edges(), "{}: rowptr ends at {}, but col has {} entries",
+        source, rowptr[num_nodes], num_edges());
+  for (int64_t v = 0; v < num_nodes; ++v)
+    check(rowptr[v] <= rowptr[v + 1], "{}: rowptr decreases at node {}", source, v);
+  for (int32_t u : col)
+    check(u >= 0 && u < num_nodes, "{}: edge source {} out of range [0, {})", source, u,
+          num_nodes);
+  check(num_features >= 0, "{}: negative feature count {}", source, num_features);
+  check(features.size() == static_cast<size_t>(num_nodes * num_features),
+        "{}: features have {} values, expected {} x {}", source, features.size(), num_nodes,
+        num_features);
+  check(num_classes >= 0, "{}: negative class count {}", source, num_classes);
+  check(labels.size() == static_cast<size_t>(num_nodes), "{}: {} labels for {} nodes", source,
+        labels.size(), num_nodes);
+  for (size_t v = 0; v < labels.size(); ++v)
+    check(labels[v] >= -1 && labels[v] < num_classes,
+          "{}: label {} of node {} out of range [0, {})", source, labels[v], v, num_classes);
+  for (const auto* mask : {&train_mask, &val_mask, &test_mask}) {
+    check(mask->size() == static_cast<size_t>(num_nodes), "{}: split mask has {} entries for {} nodes",
+          source, mask->size(), num_nodes);
+    for (uint8_t m : *mask) check(m <= 1, "{}: split mask value {} is not 0 or 1", source, m);
+  }
+}
+
+std::pair<std::vector<int64_t>, std::vector<int32_t>> build_in_csr(
+    int64_t num_nodes, const EdgeList& edges, const CsrOptions& options,
+    const std::string& source) {
+  check(edges.src.size() == edges.dst.size(), "{}: {} edge sources but {} targets", source,
+        edges.src.size(), edges.dst.size());
+  const size_t m = edges.src.size();
+  for (size_t i = 0; i < m; ++i)
+    check(edges.src[i] >= 0 && edges.src[i] < num_nodes && edges.dst[i] >= 0 &&
+              edges.dst[i] < num_nodes,
+          "{}: edge {} -> {} has a node id out of range [0, {})", source, edges.src[i],
+          edges.dst[i], num_nodes);
+
+  // Counting sort by destination, then sort + unique inside each row.
+  std::vector<int64_t> rowptr(num_nodes + 1, 0);
+  auto keep = [&](int32_t u, int32_t v) { return options.keep_self_loops || u != v; };
+  for (size_t i = 0; i < m; ++i) {
+    if (!keep(edges.src[i], edges.dst[i])) continue;
+    ++rowptr[edges.dst[i] + 1];
+    if (options.symmetrize) ++rowptr[edges.src[i] + 1];
+  }
+  for (int64_t v = 0; v < num_nodes; ++v) rowptr[v + 1] += rowptr[v];
+  std::vector<int32_t> col(rowptr[num_nodes]);
+  std::vector<int64_t> fill(rowptr.begin(), rowptr.end() - 1);
+  for (size_t i = 0; i < m; ++i) {
+    int32_t u = edges.src[i], v = edges.dst[i];
+    if (!keep(u, v)) continue;
+    col[fill[v]++] = u;
+    if (options.symmetrize) col[fill[u]++] = v;
+  }
+
+  std::vector<int64_t> unique_count(num_nodes);
+  parallel_for(num_nodes, available_cores(), [&](int64_t begin, int64_t end, int) {
+    for (int64_t v = begin; v < end; ++v) {
+      auto first = col.begin() + rowptr[v], last = col.begin() + rowptr[v + 1];
+      std::sort(first, last);
+      unique_count[v] = std::unique(first, last) - first;
+    }
+  });
+  int64_t out = 0;
+  for (int64_t v = 0; v < num_nodes; ++v) {
+    int64_t begin = rowptr[v];
+    rowptr[v] = out;
+    std::copy(col.begin() + begin, col.begin() + begin + unique_count[v], col.begin() + out);
+    out += unique_count[v];
+  }
+  rowptr[num_nodes] = out;
+  col.resize(out);
+  col.shrink_to_fit();
+  return {std::move(rowptr), std::move(col)};
+}
+
+int64_t count_mask(const Buffer<uint8_t>& mask) {
+  int64_t n = 0;
+  for (uint8_t m : mask) n += m;
+  return n;
+}
+
+}  // namespace edgegnn::graph

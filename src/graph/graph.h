@@ -1,0 +1,77 @@
+// Graph: the in-memory graph store every strategy reads from.
+//
+// Structure is a CSR over in-edges: the sources of node v's incoming edges are
+// col[rowptr[v] .. rowptr[v+1]), sorted ascending and unique. Undirected inputs
+// are stored with both directions. Self-loops are kept only where the source
+// format has them; layers add their own. Features are row-major float32
+// [num_nodes x num_features]; labels are int32 in [0, num_classes) or -1 where
+// unknown; masks are 0/1 bytes per node.
+//
+// A Graph owns its arrays (possibly as read-only mappings, see Buffer). It is
+// move-only; borrowers take a const reference and must not outlive it.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "graph/buffer.h"
+
+namespace edgegnn::graph {
+
+struct Graph {
+  std::string name;
+  int64_t num_nodes = 0;
+  int64_t num_features = 0;
+  int32_t num_classes = 0;
+
+  Buffer<int64_t> rowptr;  // num_nodes + 1 offsets into col
+  Buffer<int32_t> col;     // source node of each in-edge
+  Buffer<float> features;  // num_nodes * num_features, row-major
+  Buffer<int32_t> labels;  // num_nodes, -1 = unknown
+  Buffer<uint8_t> train_mask;
+  Buffer<uint8_t> val_mask;
+  Buffer<uint8_t> test_mask;
+
+  Graph() = default;
+  Graph(Graph&&) noexcept = default;
+  Graph& operator=(Graph&&) noexcept = default;
+
+  int64_t num_edges() const { return static_cast<int64_t>(col.size()); }
+  int64_t in_degree(int64_t v) const { return rowptr[v + 1] - rowptr[v]; }
+  std::span<const int32_t> in_neighbors(int64_t v) const {
+    return col.span().subspan(rowptr[v], rowptr[v + 1] - rowptr[v]);
+  }
+  std::span<const float> feature_row(int64_t v) const {
+    return features.span().subspan(v * num_features, num_features);
+  }
+  size_t memory_bytes() const;
+
+  // Checks every invariant above; throws Error naming `source` and the first
+  // violation. Readers call it before returning a graph.
+  void validate(const std::string& source) const;
+};
+
+// One directed edge list. Entry i is the edge src[i] -> dst[i].
+struct EdgeList {
+  std::vector<int32_t> src;
+  std::vector<int32_t> dst;
+};
+
+struct CsrOptions {
+  bool symmetrize = true;        // add the reverse of every edge
+  bool keep_self_loops = false;  // drop u -> u edges unless set
+};
+
+// Builds the in-edge CSR (rowptr, col) of `edges` over `num_nodes` nodes:
+// sorted, duplicates removed. Throws Error naming `source` if an id is out of
+// range.
+std::pair<std::vector<int64_t>, std::vector<int32_t>> build_in_csr(
+    int64_t num_nodes, const EdgeList& edges, const CsrOptions& options,
+    const std::string& source);
+
+// Number of nodes with each mask set.
+int64_t count_mask(const Buffer<uint8_t>& mask);
+
+}  // namespace edgegnn::graph

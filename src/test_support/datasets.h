@@ -1,0 +1,24 @@
+// Where tests find the shared real datasets and scratch space.
+#pragma once
+
+#include <filesystem>
+#include <string>
+
+namespace edgegnn::test {
+
+// ../shared/datasets beside the checkout, or $EDGEGNN_DATASETS when set.
+std::filesystem::path datasets_dir();
+
+// A fresh empty directory under the system temp dir, unique to this test.
+std::filesystem::path scratch_dir(const std::string& name);
+
+// The Debian python3 that has numpy and scipy, or "" when absent.
+std::string python_with_scipy();
+
+// Path of the built edgegnn binary.
+std::string edgegnn_binary();
+
+// Runs a shell command, returns its exit code; stdout+stderr go to `output`.
+int run_command(const std::string& command, std::string* output);
+
+}  // namespace edgegnn::test
