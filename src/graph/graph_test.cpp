@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support/graphs.h"
+
 namespace edgegnn::graph {
 namespace {
 
@@ -40,25 +42,8 @@ TEST(BuildInCsr, RejectsOutOfRangeIdNamingTheSource) {
   }
 }
 
-Graph small_graph() {
-  Graph g;
-  g.name = "small";
-  g.num_nodes = 3;
-  g.num_features = 2;
-  g.num_classes = 2;
-  auto [rowptr, col] = build_in_csr(3, path_with_duplicate_and_loop(), {}, "test");
-  g.rowptr = Buffer(std::move(rowptr));
-  g.col = Buffer(std::move(col));
-  g.features = Buffer(std::vector<float>{1, 2, 3, 4, 5, 6});
-  g.labels = Buffer(std::vector<int32_t>{0, 1, -1});
-  g.train_mask = Buffer(std::vector<uint8_t>{1, 0, 0});
-  g.val_mask = Buffer(std::vector<uint8_t>{0, 1, 0});
-  g.test_mask = Buffer(std::vector<uint8_t>{0, 0, 1});
-  return g;
-}
-
 TEST(Graph, AccessorsReadTheCsr) {
-  Graph g = small_graph();
+  Graph g = test::path_graph();
   g.validate("small");
   EXPECT_EQ(g.num_edges(), 4);
   EXPECT_EQ(g.in_degree(1), 2);
@@ -70,13 +55,13 @@ TEST(Graph, AccessorsReadTheCsr) {
 }
 
 TEST(Graph, ValidateRejectsLabelOutOfRange) {
-  Graph g = small_graph();
+  Graph g = test::path_graph();
   g.labels = Buffer(std::vector<int32_t>{0, 2, 0});
   EXPECT_THROW(g.validate("small"), Error);
 }
 
 TEST(Graph, ValidateRejectsFeatureCountMismatch) {
-  Graph g = small_graph();
+  Graph g = test::path_graph();
   g.features = Buffer(std::vector<float>{1, 2, 3});
   EXPECT_THROW(g.validate("small"), Error);
 }

@@ -1,0 +1,104 @@
+#include "graph/binary_format.h"
+
+#include <fstream>
+
+#include <gtest/gtest.h>
+
+#include "test_support/datasets.h"
+#include "test_support/graphs.h"
+
+namespace edgegnn::graph {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <typename T>
+std::vector<T> values(const Buffer<T>& b) {
+  return {b.begin(), b.end()};
+}
+
+std::string error_of(const fs::path& dir, OpenOptions options = {}) {
+  try {
+    open_binary_graph(dir, options);
+  } catch (const Error& e) {
+    return e.what();
+  }
+  return "";
+}
+
+void overwrite(const fs::path& file, size_t offset, std::string_view bytes) {
+  std::fstream f(file, std::ios::in | std::ios::out | std::ios::binary);
+  f.seekp(static_cast<std::streamoff>(offset));
+  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+}
+
+TEST(BinaryFormat, RoundTripsEveryArrayThroughAMapping) {
+  auto dir = test::scratch_dir("graph");
+  Graph original = test::path_graph();
+  write_binary_graph(original, dir);
+  Graph g = open_binary_graph(dir, {/*verify_checksums=*/true});
+  EXPECT_TRUE(g.col.is_mapped());
+  EXPECT_EQ(g.name, "path");
+  EXPECT_EQ(g.num_nodes, 3);
+  EXPECT_EQ(g.num_features, 2);
+  EXPECT_EQ(g.num_classes, 2);
+  EXPECT_EQ(values(g.rowptr), values(original.rowptr));
+  EXPECT_EQ(values(g.col), values(original.col));
+  EXPECT_EQ(values(g.features), values(original.features));
+  EXPECT_EQ(values(g.labels), values(original.labels));
+  EXPECT_EQ(values(g.train_mask), values(original.train_mask));
+  EXPECT_EQ(values(g.val_mask), values(original.val_mask));
+  EXPECT_EQ(values(g.test_mask), values(original.test_mask));
+  EXPECT_EQ(g.memory_bytes(), original.memory_bytes());
+  EXPECT_FALSE(fs::exists(dir / "manifest.json.tmp"));
+}
+
+TEST(BinaryFormat, MissingDirectoryNamesTheManifest) {
+  auto dir = test::scratch_dir("graph") / "nowhere";
+  EXPECT_NE(error_of(dir).find("nowhere/manifest.json: cannot open"), std::string::npos);
+}
+
+TEST(BinaryFormat, OtherVersionIsRefusedWithBothVersions) {
+  auto dir = test::scratch_dir("graph");
+  write_binary_graph(test::path_graph(), dir);
+  std::ifstream in(dir / "manifest.json");
+  std::string text((std::istreambuf_iterator<char>(in)), {});
+  text.replace(text.find("\"format_version\": 1"), 19, "\"format_version\": 7");
+  std::ofstream(dir / "manifest.json") << text;
+  EXPECT_NE(error_of(dir).find("format version 7, this edgegnn reads version 1"),
+            std::string::npos);
+}
+
+TEST(BinaryFormat, TruncatedArrayFileIsNamed) {
+  auto dir = test::scratch_dir("graph");
+  write_binary_graph(test::path_graph(), dir);
+  fs::resize_file(dir / "features.f32", 8);
+  EXPECT_NE(error_of(dir).find("features.f32: file has 8 bytes, manifest.json says 24"),
+            std::string::npos);
+}
+
+TEST(BinaryFormat, CorruptBytesFailTheChecksumWhenVerifying) {
+  auto dir = test::scratch_dir("graph");
+  write_binary_graph(test::path_graph(), dir);
+  overwrite(dir / "features.f32", 0, "\x01\x02");
+  EXPECT_EQ(error_of(dir), "");
+  EXPECT_NE(error_of(dir, {/*verify_checksums=*/true}).find("features.f32: checksum mismatch"),
+            std::string::npos);
+}
+
+TEST(BinaryFormat, EdgeSourceOutOfRangeIsRefusedEvenWithoutChecksums) {
+  auto dir = test::scratch_dir("graph");
+  write_binary_graph(test::path_graph(), dir);
+  overwrite(dir / "col.i32", 0, std::string("\x09\x00\x00\x00", 4));
+  EXPECT_NE(error_of(dir).find("edge source 9 out of range [0, 3)"), std::string::npos);
+}
+
+TEST(BinaryFormat, InvalidJsonIsNamed) {
+  auto dir = test::scratch_dir("graph");
+  write_binary_graph(test::path_graph(), dir);
+  std::ofstream(dir / "manifest.json") << "{\"magic\": ";
+  EXPECT_NE(error_of(dir).find("manifest.json: not valid JSON"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace edgegnn::graph

@@ -1,0 +1,13 @@
+// Tiny hand-checked graphs shared by tests.
+#pragma once
+
+#include "graph/graph.h"
+
+namespace edgegnn::test {
+
+// 3 nodes, path 0 - 1 - 2 (both directions), 2 features, 2 classes:
+//   rowptr {0, 1, 3, 4}, col {1, 0, 2, 1}, features {1,2 | 3,4 | 5,6},
+//   labels {0, 1, -1}, train {0}, val {1}, test {2}.
+graph::Graph path_graph();
+
+}  // namespace edgegnn::test
