@@ -41,7 +41,9 @@ void write_file_atomically(const fs::path& path, const void* data, size_t size) 
     out.flush();
     check(out.good(), "{}: write failed: {}", tmp.string(), std::strerror(errno));
   }
-  fs::rename(tmp, path);
+  std::error_code ec;
+  fs::rename(tmp, path, ec);
+  check(!ec, "{}: cannot rename to {}: {}", tmp.string(), path.string(), ec.message());
 }
 
 struct ArraySpec {

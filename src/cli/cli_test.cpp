@@ -1,0 +1,76 @@
+#include <algorithm>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "test_support/datasets.h"
+
+namespace edgegnn {
+namespace {
+
+struct CommandResult {
+  int exit_code;
+  std::string output;
+};
+
+CommandResult edgegnn(const std::string& args) {
+  CommandResult run;
+  run.exit_code = test::run_command(test::edgegnn_binary() + " " + args, &run.output);
+  return run;
+}
+
+std::string planetoid_root() { return (test::datasets_dir() / "planetoid").string(); }
+
+TEST(Cli, InfoOnCoraPrintsItsCounts) {
+  CommandResult run = edgegnn("info --dataset cora --root " + planetoid_root());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("2708"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("10556 directed"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("train 140, val 500, test 1000"), std::string::npos) << run.output;
+}
+
+TEST(Cli, GenerateThenInfoReadsTheBinaryFormatBack) {
+  auto dir = test::scratch_dir("tiny");
+  CommandResult gen = edgegnn("generate --preset tiny --seed 3 --out " + dir.string());
+  ASSERT_EQ(gen.exit_code, 0) << gen.output;
+  CommandResult info = edgegnn("info --json --dataset edgegnn --root " + dir.string());
+  ASSERT_EQ(info.exit_code, 0) << info.output;
+  auto json = nlohmann::json::parse(info.output);
+  EXPECT_EQ(json["dataset"], "synthetic-tiny");
+  EXPECT_EQ(json["num_nodes"], 300);
+  CommandResult same = edgegnn("info --json --dataset synthetic-tiny --seed 3");
+  ASSERT_EQ(same.exit_code, 0) << same.output;
+  EXPECT_EQ(nlohmann::json::parse(same.output), json);
+}
+
+struct BadInput {
+  std::string args;
+  std::string message;  // expected in the one error line
+};
+
+class CliBadInput : public ::testing::TestWithParam<BadInput> {};
+
+TEST_P(CliBadInput, PrintsOneErrorLineAndExits2) {
+  CommandResult run = edgegnn(GetParam().args);
+  EXPECT_EQ(run.exit_code, 2) << run.output;
+  EXPECT_EQ(run.output.rfind("edgegnn: error: ", 0), 0u) << run.output;
+  EXPECT_EQ(std::count(run.output.begin(), run.output.end(), '\n'), 1) << run.output;
+  EXPECT_NE(run.output.find(GetParam().message), std::string::npos) << run.output;
+}
+
+INSTANTIATE_TEST_SUITE_P(
+    Flags, CliBadInput,
+    ::testing::Values(
+        BadInput{"info --dataset nope", "unknown dataset 'nope'"},
+        BadInput{"info --dataset cora", "--root"},
+        BadInput{"info --dataset cora --root /nonexistent/dir", "/nonexistent/dir"},
+        BadInput{"info --dataset pubmed --root " + planetoid_root(), "ind.pubmed.allx"},
+        BadInput{"info --dataset edgegnn --root /tmp", "manifest.json"},
+        BadInput{"info --dataset synthetic-tiny --bogus", "--bogus"},
+        BadInput{"generate --preset huge --out /tmp/x", "reddit-mini"},
+        BadInput{"generate --preset tiny --threads -1 --out /tmp/x", "--threads"},
+        BadInput{"generate --preset tiny --out /proc/edgegnn", "/proc/edgegnn"},
+        BadInput{"", "subcommand"}));
+
+}  // namespace
+}  // namespace edgegnn
