@@ -1,0 +1,119 @@
+#include "nn/csr_aggregate.h"
+
+#include "core/error.h"
+
+namespace edgegnn::nn {
+namespace {
+
+using torch::Tensor;
+using torch::autograd::AutogradContext;
+using torch::autograd::tensor_list;
+
+// out[i] = sum_e w[e] * x[col[e]] over e in [rowptr[i], rowptr[i+1]), where
+// w[e] = weight[e], or (when `weight` is empty) 1, or 1 / (row length) for `mean`.
+Tensor spmm(const Tensor& x, const Tensor& rowptr, const Tensor& col, const Tensor& weight,
+            bool mean) {
+  const int64_t num_rows = rowptr.size(0) - 1, num_features = x.size(1);
+  Tensor out = torch::empty({num_rows, num_features}, x.options());
+  const int64_t* rp = rowptr.data_ptr<int64_t>();
+  const int32_t* cp = col.data_ptr<int32_t>();
+  AT_DISPATCH_FLOATING_TYPES(x.scalar_type(), "csr_aggregate", [&] {
+    const scalar_t* xp = x.data_ptr<scalar_t>();
+    const scalar_t* wp = weight.numel() > 0 ? weight.data_ptr<scalar_t>() : nullptr;
+    scalar_t* op = out.data_ptr<scalar_t>();
+    // Grain: enough rows that a task does real work even for narrow features.
+    const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, num_features));
+    at::parallel_for(0, num_rows, grain, [&](int64_t begin, int64_t end) {
+      for (int64_t i = begin; i < end; ++i) {
+        scalar_t* __restrict o = op + i * num_features;
+        for (int64_t f = 0; f < num_features; ++f) o[f] = 0;
+        const scalar_t row_weight = mean && rp[i + 1] > rp[i] ? scalar_t(1) / (rp[i + 1] - rp[i])
+                                                               : scalar_t(1);
+        for (int64_t e = rp[i]; e < rp[i + 1]; ++e) {
+          const scalar_t* __restrict xr = xp + static_cast<int64_t>(cp[e]) * num_features;
+          const scalar_t w = wp ? wp[e] : row_weight;
+          for (int64_t f = 0; f < num_features; ++f) o[f] += w * xr[f];
+        }
+      }
+    });
+  });
+  return out;
+}
+
+// The transposed CSR (num_cols rows) by counting sort, with each edge's weight
+// (1 / row length for `mean`) materialised, since rows of the transpose mix
+// edges of different original rows.
+std::tuple<Tensor, Tensor, Tensor> transpose(const Tensor& rowptr, const Tensor& col,
+                                             const Tensor& weight, bool mean, int64_t num_cols,
+                                             torch::ScalarType dtype) {
+  const int64_t num_rows = rowptr.size(0) - 1;
+  const int64_t* rp = rowptr.data_ptr<int64_t>();
+  const int32_t* cp = col.data_ptr<int32_t>();
+  const int64_t num_edges = rp[num_rows];
+  Tensor t_rowptr = torch::zeros({num_cols + 1}, torch::kInt64);
+  Tensor t_col = torch::empty({num_edges}, torch::kInt32);
+  Tensor t_weight = torch::empty({num_edges}, torch::TensorOptions().dtype(dtype));
+  int64_t* trp = t_rowptr.data_ptr<int64_t>();
+  int32_t* tcp = t_col.data_ptr<int32_t>();
+  for (int64_t e = 0; e < num_edges; ++e) ++trp[cp[e] + 1];
+  for (int64_t j = 0; j < num_cols; ++j) trp[j + 1] += trp[j];
+  std::vector<int64_t> fill(trp, trp + num_cols);
+  AT_DISPATCH_FLOATING_TYPES(dtype, "csr_transpose", [&] {
+    const scalar_t* wp = weight.numel() > 0 ? weight.data_ptr<scalar_t>() : nullptr;
+    scalar_t* twp = t_weight.data_ptr<scalar_t>();
+    for (int64_t i = 0; i < num_rows; ++i) {
+      const scalar_t row_weight = mean ? scalar_t(1) / (rp[i + 1] - rp[i]) : scalar_t(1);
+      for (int64_t e = rp[i]; e < rp[i + 1]; ++e) {
+        const int64_t p = fill[cp[e]]++;
+        tcp[p] = static_cast<int32_t>(i);
+        twp[p] = wp ? wp[e] : row_weight;
+      }
+    }
+  });
+  return {t_rowptr, t_col, t_weight};
+}
+
+struct CsrAggregateFunction : torch::autograd::Function<CsrAggregateFunction> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& rowptr,
+                        const Tensor& col, const Tensor& weight, bool mean) {
+    if (x.requires_grad()) {
+      auto [t_rowptr, t_col, t_weight] =
+          transpose(rowptr, col, weight, mean, x.size(0), x.scalar_type());
+      ctx->saved_data["t_rowptr"] = t_rowptr;
+      ctx->saved_data["t_col"] = t_col;
+      ctx->saved_data["t_weight"] = t_weight;
+    }
+    return spmm(x, rowptr, col, weight, mean);
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    Tensor grad_x = spmm(grad_outputs[0].contiguous(), ctx->saved_data["t_rowptr"].toTensor(),
+                         ctx->saved_data["t_col"].toTensor(),
+                         ctx->saved_data["t_weight"].toTensor(), /*mean=*/false);
+    return {grad_x, Tensor(), Tensor(), Tensor(), Tensor()};
+  }
+};
+
+}  // namespace
+
+Tensor csr_aggregate(const Tensor& x, const CsrAdjacency& adjacency, Aggregation aggregation) {
+  const Tensor& rowptr = adjacency.rowptr;
+  const Tensor& col = adjacency.col;
+  const Tensor& weight = adjacency.weight;
+  check(x.dim() == 2 && x.is_contiguous() && x.is_floating_point(),
+        "csr_aggregate: x must be a contiguous floating-point matrix");
+  check(rowptr.scalar_type() == torch::kInt64 && rowptr.is_contiguous() &&
+            col.scalar_type() == torch::kInt32 && col.is_contiguous(),
+        "csr_aggregate: rowptr must be contiguous int64 and col contiguous int32");
+  check(rowptr[0].item<int64_t>() == 0 && col.size(0) == rowptr[-1].item<int64_t>(),
+        "csr_aggregate: rowptr must start at 0 and end at col's length");
+  check(!weight.defined() || (weight.scalar_type() == x.scalar_type() &&
+                              weight.numel() == col.numel() && weight.is_contiguous()),
+        "csr_aggregate: edge weights must be contiguous, one per edge, of x's dtype");
+  // Autograd's apply() needs defined tensors: "no weights" travels as an empty one.
+  return CsrAggregateFunction::apply(
+      x, rowptr, col, weight.defined() ? weight : torch::empty({0}, x.options()),
+      aggregation == Aggregation::kMean);
+}
+
+}  // namespace edgegnn::nn

@@ -1,0 +1,33 @@
+// csr_aggregate: out[i] = sum over e in row i of weight[e] * x[col[e]], the
+// neighbourhood aggregation of every layer, as a torch autograd function with
+// edgegnn's own kernels (PyG's scatter-based aggregation spent 74% of its batch
+// time in the backward scatter; this one needs no atomics in either direction).
+//
+// Forward is parallel over output rows. Backward is the same kernel over the
+// transposed CSR (built in forward only when x requires grad), so it is also
+// parallel over rows with no atomics. Weights are constants (no gradient).
+//
+// Shapes: x (num_src, F) float or double; out (num_dst, F).
+// The adjacency borrows its index tensors; they must outlive the autograd graph.
+#pragma once
+
+#include <torch/torch.h>
+
+namespace edgegnn::nn {
+
+// A CSR from dst rows to src columns, as tensors.
+struct CsrAdjacency {
+  torch::Tensor rowptr;  // int64 [num_dst + 1], rowptr[0] == 0
+  torch::Tensor col;     // int32 [rowptr[num_dst]], indices into x's rows
+  torch::Tensor weight;  // x's dtype, one per edge; undefined = all ones
+  int64_t num_dst() const { return rowptr.size(0) - 1; }
+};
+
+enum class Aggregation { kSum, kMean };
+
+// Weighted sum of x's rows per CSR row, or their mean (which ignores weights;
+// empty rows give zeros).
+torch::Tensor csr_aggregate(const torch::Tensor& x, const CsrAdjacency& adjacency,
+                            Aggregation aggregation = Aggregation::kSum);
+
+}  // namespace edgegnn::nn
