@@ -1,1 +1,142 @@
-int main() { return 0; }
+// edgegnn: train graph neural networks on clusters of small devices.
+// Only this file catches: an Error is one line on stderr and exit code 2, a bad
+// flag too (with a usage hint); anything else is a bug and exits 1.
+#include <cstdio>
+#include <exception>
+#include <functional>
+#include <new>
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "core/error.h"
+
+namespace {
+
+using namespace edgegnn::cli;
+
+void add_dataset_flags(CLI::App* cmd, DatasetArgs& data) {
+  cmd->add_option("--dataset", data.dataset,
+                  "cora | citeseer | pubmed | reddit | npz | edgegnn | synthetic-<preset>")
+      ->required();
+  cmd->add_option("--root", data.root, "where the dataset's files are (not for synthetic-*)");
+  cmd->add_option("--seed", data.seed, "seed for generated data and splits")->default_val(0);
+  cmd->add_option("--threads", data.threads, "threads (0 = the cores available)")
+      ->default_val(0);
+}
+
+// --model gcn without further flags trains as the GCN paper (Kipf & Welling):
+// full batch, row-normalised features, 16 hidden, dropout 0.5 on input and
+// hidden, weight decay 5e-4 on the first layer only, 200 epochs. Flags given
+// explicitly win.
+void apply_model_defaults(CLI::App* cmd, TrainArgs& args) {
+  auto& o = args.options;
+  if (o.model.kind != "gcn") return;
+  auto unset = [&](const char* flag) { return cmd->count(flag) == 0; };
+  if (unset("--hidden")) o.model.hidden = 16;
+  if (unset("--input-dropout")) o.model.input_dropout = 0.5;
+  if (unset("--weight-decay")) o.weight_decay = 5e-4;
+  if (unset("--weight-decay-layers")) args.weight_decay_layers = "first";
+  if (unset("--epochs")) o.epochs = 200;
+  if (unset("--normalize-features")) o.normalize_features = true;
+  if (unset("--full-batch") && unset("--batch-size") && unset("--fanouts")) o.full_batch = true;
+}
+
+void add_train_flags(CLI::App* cmd, TrainArgs& args) {
+  auto& o = args.options;
+  cmd->add_option("--dataset", o.dataset,
+                  "cora | citeseer | pubmed | reddit | npz | edgegnn | synthetic-<preset>")
+      ->required();
+  cmd->add_option("--root", o.root, "where the dataset's files are (not for synthetic-*)");
+  cmd->add_option("--model", o.model.kind, "sage | gcn")->default_val("sage");
+  cmd->add_option("--layers", o.model.num_layers, "layers")->default_val(2);
+  cmd->add_option("--hidden", o.model.hidden, "hidden width (gcn: 16)")->default_val(256);
+  cmd->add_option("--fanouts", o.fanouts, "neighbours sampled per hop from the seeds, -1 = all")
+      ->delimiter(',')
+      ->default_str("25,10");
+  cmd->add_option("--batch-size", o.batch_size, "seed nodes per mini-batch")->default_val(1024);
+  cmd->add_flag("--full-batch,!--mini-batch", o.full_batch,
+                "one step per epoch on the whole graph (gcn: default)");
+  cmd->add_flag("--normalize-features,!--raw-features", o.normalize_features,
+                "scale feature rows to sum 1 (gcn: default)");
+  cmd->add_option("--epochs", o.epochs, "epochs (gcn: 200)")->default_val(10);
+  cmd->add_option("--lr", o.lr, "Adam learning rate")->default_val(0.01);
+  cmd->add_option("--dropout", o.model.dropout, "dropout after hidden layers")->default_val(0.5);
+  cmd->add_option("--input-dropout", o.model.input_dropout, "dropout on input features (gcn: 0.5)")
+      ->default_val(0.0);
+  cmd->add_option("--weight-decay", o.weight_decay, "Adam weight decay (gcn: 5e-4)")
+      ->default_val(0.0);
+  cmd->add_option("--weight-decay-layers", args.weight_decay_layers, "all | first (gcn: first)")
+      ->check(CLI::IsMember({"all", "first"}))
+      ->default_val("all");
+  cmd->add_option("--seed", o.seed, "random seed")->default_val(0);
+  cmd->add_option("--threads", o.threads, "threads (0 = the cores available)")->default_val(0);
+  cmd->add_option("--eval-every", o.eval_every, "epochs between evaluations, 0 = last only")
+      ->default_val(1);
+  cmd->add_option("--strategy", args.strategy, "single")->default_val("single");
+  cmd->add_option("--devices", args.devices, "devices")->default_val(1);
+  cmd->add_option("--checkpoint", o.checkpoint_dir, "save a checkpoint here after every epoch");
+  cmd->add_flag("--resume", o.resume, "continue from --checkpoint");
+  cmd->add_option("--metrics-out", o.metrics_out, "write the run's metrics JSON here");
+  cmd->add_flag("--quiet,!--progress", o.progress, "no progress output")->default_val(true);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"edgegnn: train graph neural networks on clusters of small devices"};
+  app.require_subcommand(1);
+  std::function<void()> run;
+
+  InfoArgs info;
+  auto* info_cmd = app.add_subcommand("info", "Print a dataset's counts, degrees, split and bytes");
+  add_dataset_flags(info_cmd, info.data);
+  info_cmd->add_flag("--json", info.json, "print one JSON object");
+  info_cmd->callback([&] { run = [&] { run_info(info); }; });
+
+  GenerateArgs generate;
+  auto* generate_cmd =
+      app.add_subcommand("generate", "Generate a synthetic graph in edgegnn's binary format");
+  generate_cmd->add_option("--preset", generate.preset, "reddit | reddit-mini | tiny")->required();
+  generate_cmd->add_option("--out", generate.out, "output directory")->required();
+  generate_cmd->add_option("--seed", generate.seed, "random seed")->default_val(0);
+  generate_cmd->add_option("--threads", generate.threads, "threads (0 = the cores available)")
+      ->default_val(0);
+  generate_cmd->callback([&] { run = [&] { run_generate(generate); }; });
+
+  TrainArgs train;
+  auto* train_cmd = app.add_subcommand("train", "Train a GNN (defaults: PyG's reddit.py)");
+  add_train_flags(train_cmd, train);
+  train_cmd->callback([&] {
+    apply_model_defaults(train_cmd, train);
+    run = [&] { run_train(train); };
+  });
+
+  EvalArgs eval;
+  auto* eval_cmd = app.add_subcommand("eval", "Evaluate a checkpoint on a dataset");
+  add_dataset_flags(eval_cmd, eval.data);
+  eval_cmd->add_option("--checkpoint", eval.checkpoint, "checkpoint directory")->required();
+  eval_cmd->callback([&] { run = [&] { run_eval(eval); }; });
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == static_cast<int>(CLI::ExitCodes::Success)) return app.exit(e);
+    fmt::print(stderr, "edgegnn: error: {} (see edgegnn --help)\n", e.what());
+    return 2;
+  }
+  try {
+    run();
+    return 0;
+  } catch (const edgegnn::Error& e) {
+    fmt::print(stderr, "edgegnn: error: {}\n", e.what());
+    return 2;
+  } catch (const std::bad_alloc&) {
+    fmt::print(stderr, "edgegnn: error: out of memory\n");
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "edgegnn: internal error: {}\n", e.what());
+    return 1;
+  }
+}

@@ -94,6 +94,20 @@ std::pair<std::vector<int64_t>, std::vector<int32_t>> build_in_csr(
   return {std::move(rowptr), std::move(col)};
 }
 
+void row_normalize_features(Graph& g) {
+  std::vector<float> normalized(g.features.begin(), g.features.end());
+  parallel_for(g.num_nodes, available_cores(), [&](int64_t begin, int64_t end, int) {
+    for (int64_t v = begin; v < end; ++v) {
+      float* row = normalized.data() + v * g.num_features;
+      double sum = 0;
+      for (int64_t f = 0; f < g.num_features; ++f) sum += row[f];
+      if (sum == 0) continue;
+      for (int64_t f = 0; f < g.num_features; ++f) row[f] = static_cast<float>(row[f] / sum);
+    }
+  });
+  g.features = Buffer(std::move(normalized));
+}
+
 int64_t count_mask(const Buffer<uint8_t>& mask) {
   int64_t n = 0;
   for (uint8_t m : mask) n += m;

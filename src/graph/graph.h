@@ -71,6 +71,11 @@ std::pair<std::vector<int64_t>, std::vector<int32_t>> build_in_csr(
     int64_t num_nodes, const EdgeList& edges, const CsrOptions& options,
     const std::string& source);
 
+// Scales every feature row to sum 1 (rows summing to 0 stay 0), as PyG's
+// NormalizeFeatures and the GCN paper's preprocessing do. Replaces the
+// features with an owned copy.
+void row_normalize_features(Graph& g);
+
 // Number of nodes with each mask set.
 int64_t count_mask(const Buffer<uint8_t>& mask);
 

@@ -54,6 +54,14 @@ TEST(Graph, AccessorsReadTheCsr) {
   EXPECT_EQ(count_mask(g.train_mask), 1);
 }
 
+TEST(Graph, RowNormalizeMakesRowsSumToOne) {
+  Graph g = test::path_graph();
+  row_normalize_features(g);
+  EXPECT_FLOAT_EQ(g.feature_row(0)[0], 1.0f / 3);
+  EXPECT_FLOAT_EQ(g.feature_row(0)[1], 2.0f / 3);
+  EXPECT_FLOAT_EQ(g.feature_row(2)[0], 5.0f / 11);
+}
+
 TEST(Graph, ValidateRejectsLabelOutOfRange) {
   Graph g = test::path_graph();
   g.labels = Buffer(std::vector<int32_t>{0, 2, 0});

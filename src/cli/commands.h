@@ -1,0 +1,49 @@
+// The edgegnn subcommands. Each run_* takes its parsed options, does the work,
+// prints its report on stdout and progress on stderr, and throws Error on bad
+// input; main() turns that into one line and exit code 2.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+#include "train/train_options.h"
+
+namespace edgegnn::cli {
+
+struct DatasetArgs {
+  std::string dataset;  // --dataset
+  std::string root;     // --root
+  uint64_t seed = 0;    // --seed
+  int threads = 0;      // --threads, 0 = the cores available
+};
+
+struct InfoArgs {
+  DatasetArgs data;
+  bool json = false;  // --json: one JSON object instead of the table
+};
+void run_info(const InfoArgs& args);
+
+struct GenerateArgs {
+  std::string preset;  // --preset
+  std::string out;     // --out
+  uint64_t seed = 0;
+  int threads = 0;
+};
+void run_generate(const GenerateArgs& args);
+
+struct TrainArgs {
+  train::TrainOptions options;
+  std::string strategy = "single";
+  int devices = 1;
+  std::string weight_decay_layers = "all";  // all | first
+};
+void run_train(TrainArgs& args);
+
+struct EvalArgs {
+  DatasetArgs data;
+  std::string checkpoint;
+  int64_t chunk_nodes = 8192;
+};
+void run_eval(const EvalArgs& args);
+
+}  // namespace edgegnn::cli

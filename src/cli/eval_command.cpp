@@ -1,0 +1,40 @@
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "graph/dataset.h"
+#include "runtime/checkpoint.h"
+#include "runtime/threads.h"
+#include "train/inference.h"
+#include "train/trainer.h"
+
+namespace edgegnn::cli {
+
+void run_eval(const EvalArgs& args) {
+  const int threads = runtime::configure_threads(args.data.threads);
+  nlohmann::json meta = runtime::read_checkpoint_meta(args.checkpoint);
+  nn::ModelOptions model_options;
+  try {
+    const auto& m = meta.at("model");
+    model_options.kind = m.at("kind");
+    model_options.in_features = m.at("in_features");
+    model_options.hidden = m.at("hidden");
+    model_options.num_classes = m.at("num_classes");
+    model_options.num_layers = m.at("num_layers");
+  } catch (const nlohmann::json::exception&) {
+    fail("--checkpoint: {} has no usable model description", args.checkpoint);
+  }
+  graph::Graph g = graph::load_dataset(args.data.dataset, args.data.root, {args.data.seed, threads});
+  check(g.num_features == model_options.in_features && g.num_classes == model_options.num_classes,
+        "--checkpoint: model expects {} features and {} classes, dataset '{}' has {} and {}",
+        model_options.in_features, model_options.num_classes, g.name, g.num_features,
+        g.num_classes);
+  nn::GnnModel model(model_options);
+  runtime::load_checkpoint(args.checkpoint, *model, /*optimizer=*/nullptr);
+  train::GraphTensors tensors(g);
+  train::Accuracy acc = train::split_accuracy(
+      train::layerwise_predict(model, g, tensors, args.chunk_nodes), g, tensors);
+  fmt::print("{} epoch {}: train {:.4f} val {:.4f} test {:.4f}\n", args.checkpoint,
+             meta.value("epoch", 0), acc.train, acc.val, acc.test);
+}
+
+}  // namespace edgegnn::cli

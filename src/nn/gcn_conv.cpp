@@ -1,0 +1,38 @@
+#include "nn/gcn_conv.h"
+
+namespace edgegnn::nn {
+
+GCNConvImpl::GCNConvImpl(int64_t in_features, int64_t out_features)
+    : in_features_(in_features), out_features_(out_features) {
+  lin_ = register_module(
+      "lin", torch::nn::Linear(torch::nn::LinearOptions(in_features, out_features).bias(false)));
+  bias_ = register_parameter("bias", torch::zeros({out_features}));
+  reset_parameters();
+}
+
+void GCNConvImpl::reset_parameters() {
+  // Glorot, as PyG's GCNConv.
+  torch::NoGradGuard no_grad;
+  torch::nn::init::xavier_uniform_(lin_->weight);
+  bias_.zero_();
+}
+
+torch::Tensor GCNConvImpl::forward(const torch::Tensor& x, const LayerGraph& graph) {
+  const int64_t num_edges = graph.adjacency.col.size(0);
+  // Multiply-adds of each order: transform all inputs then aggregate `out`-wide
+  // rows, or aggregate `in`-wide rows then transform the dst rows only.
+  const double transform_first = double(x.size(0)) * in_features_ * out_features_ +
+                                 double(num_edges) * out_features_;
+  const double aggregate_first = double(graph.num_dst) * in_features_ * out_features_ +
+                                 double(num_edges) * in_features_;
+  torch::Tensor out = transform_first < aggregate_first
+                          ? csr_aggregate(lin_(x), graph.adjacency)
+                          : lin_(csr_aggregate(x, graph.adjacency));
+  return out + bias_;
+}
+
+void GCNConvImpl::pretty_print(std::ostream& stream) const {
+  stream << "GCNConv(" << in_features_ << ", " << out_features_ << ")";
+}
+
+}  // namespace edgegnn::nn

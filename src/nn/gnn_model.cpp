@@ -1,0 +1,44 @@
+#include "nn/gnn_model.h"
+
+#include "core/error.h"
+#include "nn/gcn_conv.h"
+#include "nn/sage_conv.h"
+
+namespace edgegnn::nn {
+
+GnnModelImpl::GnnModelImpl(const ModelOptions& options) : options_(options) {
+  check(options.kind == "sage" || options.kind == "gcn", "--model: unknown model '{}' (sage, gcn)",
+        options.kind);
+  check(options.num_layers >= 1, "--layers: {} is not a positive layer count", options.num_layers);
+  check(options.hidden >= 1, "--hidden: {} is not a positive width", options.hidden);
+  check(options.dropout >= 0 && options.dropout < 1, "--dropout: {} is not in [0, 1)",
+        options.dropout);
+  module_list_ = register_module("convs", torch::nn::ModuleList());
+  for (int l = 0; l < options.num_layers; ++l) {
+    const int64_t in = l == 0 ? options.in_features : options.hidden;
+    const int64_t out = l + 1 == options.num_layers ? options.num_classes : options.hidden;
+    std::shared_ptr<GraphConv> conv;
+    if (options.kind == "sage")
+      conv = SAGEConv(in, out).ptr();
+    else
+      conv = GCNConv(in, out).ptr();
+    module_list_->push_back(conv);
+    convs_.push_back(conv);
+  }
+}
+
+torch::Tensor GnnModelImpl::forward_layer(int l, const torch::Tensor& x, const LayerGraph& graph) {
+  torch::Tensor h = convs_[l]->forward(x, graph);
+  if (l + 1 == num_layers()) return h;
+  return torch::dropout(torch::relu(h), options_.dropout, is_training());
+}
+
+torch::Tensor GnnModelImpl::forward(torch::Tensor x, const std::vector<LayerGraph>& graphs) {
+  check(static_cast<int>(graphs.size()) == num_layers(), "model has {} layers but got {} blocks",
+        num_layers(), graphs.size());
+  if (options_.input_dropout > 0) x = torch::dropout(x, options_.input_dropout, is_training());
+  for (int l = 0; l < num_layers(); ++l) x = forward_layer(l, x, graphs[l]);
+  return torch::log_softmax(x, /*dim=*/-1);
+}
+
+}  // namespace edgegnn::nn

@@ -1,0 +1,45 @@
+// GnnModel: a stack of GraphConv layers with ReLU and dropout between them,
+// ending in log-softmax over classes — reddit.py's SAGE and the GCN paper's
+// model. Parameters are named as in PyG (convs.0.lin_l.weight, ...), so a state
+// dict saved by edgegnn loads into the PyG model.
+//
+// forward() runs a sampled mini-batch (one LayerGraph per layer, input layer
+// first) or a full batch; forward_layer() runs one layer for layer-wise
+// inference over node chunks.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <torch/torch.h>
+
+#include "nn/graph_conv.h"
+#include "nn/model_options.h"
+
+namespace edgegnn::nn {
+
+class GnnModelImpl : public torch::nn::Module {
+ public:
+  explicit GnnModelImpl(const ModelOptions& options);
+
+  // Log-probabilities (num_dst of the last graph, num_classes).
+  torch::Tensor forward(torch::Tensor x, const std::vector<LayerGraph>& graphs);
+  // Layer `l` alone, with the activation that follows it (none after the last;
+  // dropout only in training mode).
+  torch::Tensor forward_layer(int l, const torch::Tensor& x, const LayerGraph& graph);
+
+  int num_layers() const { return static_cast<int>(convs_.size()); }
+  Normalization normalization() const { return convs_.front()->normalization(); }
+  const ModelOptions& options() const { return options_; }
+  // The first layer's parameters (the GCN paper decays only those).
+  std::vector<torch::Tensor> first_layer_parameters() const { return convs_.front()->parameters(); }
+
+ private:
+  ModelOptions options_;
+  torch::nn::ModuleList module_list_;
+  std::vector<std::shared_ptr<GraphConv>> convs_;
+};
+TORCH_MODULE(GnnModel);
+
+}  // namespace edgegnn::nn

@@ -1,0 +1,52 @@
+// LayerGraph: what one GNN layer reads, as tensors — the adjacency from its dst
+// rows to the rows of its input, and where its dst nodes' own rows are.
+//
+// Two input modes:
+//  - local: the input holds exactly the block's src rows (dst first), as for
+//    every layer after the first; dst rows are the first num_dst rows.
+//  - global: the input is the whole feature matrix (or a whole layer's output in
+//    layer-wise inference) and columns are global node ids, so the first layer
+//    never materialises the gathered input of all sampled nodes (135 K x 602
+//    floats per Reddit batch); only the dst rows are gathered.
+//
+// For GCN the adjacency also carries self-loops and D^-1/2 (A+I) D^-1/2 weights,
+// with degrees from the full graph (existing self-loops counted once, as PyG's
+// add_remaining_self_loops does), so sampled training and full-neighbour
+// inference normalise alike.
+#pragma once
+
+#include <cstdint>
+
+#include <torch/torch.h>
+
+#include "graph/graph.h"
+#include "nn/csr_aggregate.h"
+#include "sample/block.h"
+
+namespace edgegnn::nn {
+
+enum class Normalization { kNone, kGcn };
+
+struct LayerGraph {
+  CsrAdjacency adjacency;
+  int64_t num_dst = 0;
+  // Rows of the input holding the dst nodes: `dst_rows` (int64) when defined,
+  // else the num_dst rows from `dst_begin` on.
+  torch::Tensor dst_rows;
+  int64_t dst_begin = 0;
+
+  torch::Tensor dst_input(const torch::Tensor& x) const {
+    return dst_rows.defined() ? x.index_select(0, dst_rows) : x.narrow(0, dst_begin, num_dst);
+  }
+};
+
+// The layer graph of a sampled block. `global_input`: columns become global ids.
+LayerGraph block_layer_graph(const sample::Block& block, bool global_input,
+                             Normalization normalization, const graph::Graph& graph);
+
+// Full neighbourhoods of nodes [begin, end) of `graph`, global input (for
+// full-batch training and layer-wise inference).
+LayerGraph full_layer_graph(const graph::Graph& graph, int64_t begin, int64_t end,
+                            Normalization normalization);
+
+}  // namespace edgegnn::nn

@@ -1,0 +1,20 @@
+// ModelOptions: the shape and regularisation of a GnnModel (torch-free, so
+// option parsing need not compile torch headers).
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace edgegnn::nn {
+
+struct ModelOptions {
+  std::string kind = "sage";  // sage | gcn
+  int64_t in_features = 0;
+  int64_t hidden = 256;
+  int64_t num_classes = 0;
+  int num_layers = 2;
+  double dropout = 0.5;        // after every layer but the last
+  double input_dropout = 0.0;  // on the input features (the GCN paper uses 0.5)
+};
+
+}  // namespace edgegnn::nn

@@ -1,0 +1,27 @@
+#include "nn/sage_conv.h"
+
+namespace edgegnn::nn {
+
+SAGEConvImpl::SAGEConvImpl(int64_t in_features, int64_t out_features)
+    : in_features_(in_features), out_features_(out_features) {
+  lin_l_ = register_module("lin_l", torch::nn::Linear(in_features, out_features));
+  lin_r_ = register_module(
+      "lin_r", torch::nn::Linear(torch::nn::LinearOptions(in_features, out_features).bias(false)));
+  reset_parameters();
+}
+
+void SAGEConvImpl::reset_parameters() {
+  lin_l_->reset_parameters();
+  lin_r_->reset_parameters();
+}
+
+torch::Tensor SAGEConvImpl::forward(const torch::Tensor& x, const LayerGraph& graph) {
+  torch::Tensor neighbors = csr_aggregate(x, graph.adjacency, Aggregation::kMean);
+  return lin_l_(neighbors) + lin_r_(graph.dst_input(x));
+}
+
+void SAGEConvImpl::pretty_print(std::ostream& stream) const {
+  stream << "SAGEConv(" << in_features_ << ", " << out_features_ << ", aggr=mean)";
+}
+
+}  // namespace edgegnn::nn

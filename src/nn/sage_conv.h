@@ -1,0 +1,31 @@
+// SAGEConv (Hamilton et al., "Inductive Representation Learning on Large
+// Graphs", NeurIPS 2017), as PyG's SAGEConv with mean aggregation:
+//
+//   x'_i = W_r x_i + W_l mean_{j in N(i)} x_j + b        (b belongs to lin_l)
+//
+// Shapes: input (num_src, in) — or the global matrix, see LayerGraph —
+// output (num_dst, out). Parameter names match PyG's state dict
+// (lin_l.weight, lin_l.bias, lin_r.weight).
+#pragma once
+
+#include <torch/torch.h>
+
+#include "nn/graph_conv.h"
+
+namespace edgegnn::nn {
+
+class SAGEConvImpl : public GraphConv {
+ public:
+  SAGEConvImpl(int64_t in_features, int64_t out_features);
+  torch::Tensor forward(const torch::Tensor& x, const LayerGraph& graph) override;
+  Normalization normalization() const override { return Normalization::kNone; }
+  void reset_parameters();
+  void pretty_print(std::ostream& stream) const override;
+
+ private:
+  int64_t in_features_, out_features_;
+  torch::nn::Linear lin_l_{nullptr}, lin_r_{nullptr};
+};
+TORCH_MODULE(SAGEConv);
+
+}  // namespace edgegnn::nn

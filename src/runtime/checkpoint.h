@@ -1,0 +1,35 @@
+// Checkpoints: a training run's model, optimizer, torch RNG state and a JSON
+// description (epoch, options, history), saved after every epoch so a run can
+// resume and end with the same weights as an uninterrupted one.
+//
+// A checkpoint directory holds:
+//   checkpoint.pt    everything needed to resume (a torch archive)
+//   model.pt         the weights alone as a state dict that Python's
+//                    torch.load() reads (names as PyG's modules)
+//   checkpoint.json  the description, for people
+// Each file is written to a temporary name and renamed over the old one, so an
+// interrupted save leaves the previous checkpoint whole.
+#pragma once
+
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+#include <torch/torch.h>
+
+namespace edgegnn::runtime {
+
+inline constexpr const char* kCheckpointMagic = "edgegnn-checkpoint";
+inline constexpr int kCheckpointVersion = 1;
+
+void save_checkpoint(const std::filesystem::path& dir, const torch::nn::Module& model,
+                     torch::optim::Optimizer& optimizer, const nlohmann::json& meta);
+
+// The description saved with the checkpoint in `dir`; checks magic and version.
+nlohmann::json read_checkpoint_meta(const std::filesystem::path& dir);
+
+// Restores parameters (shapes must match), the optimizer's state when given,
+// and torch's default generator.
+void load_checkpoint(const std::filesystem::path& dir, torch::nn::Module& model,
+                     torch::optim::Optimizer* optimizer);
+
+}  // namespace edgegnn::runtime

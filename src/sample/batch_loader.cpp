@@ -1,0 +1,89 @@
+#include "sample/batch_loader.h"
+
+#include <chrono>
+
+#include "core/error.h"
+#include "core/random.h"
+
+namespace edgegnn::sample {
+
+BatchLoader::BatchLoader(const NeighborSampler& sampler, std::span<const int32_t> seeds,
+                         LoaderOptions options)
+    : sampler_(sampler), order_(seeds.begin(), seeds.end()), options_(options) {
+  check(options_.batch_size > 0, "--batch-size: {} is not a positive batch size",
+        options_.batch_size);
+  check(options_.queue_depth > 0, "batch queue depth must be positive");
+  if (options_.shuffle) {
+    KeyedRandom rng(options_.shuffle_seed, /*key1=*/0x5eed5, static_cast<uint64_t>(options_.epoch));
+    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);
+  }
+  num_batches_ = (static_cast<int64_t>(order_.size()) + options_.batch_size - 1) / options_.batch_size;
+  producer_ = std::thread([this] { produce(); });
+}
+
+BatchLoader::~BatchLoader() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  changed_.notify_all();
+  producer_.join();
+}
+
+void BatchLoader::produce() {
+  for (int64_t b = 0; b < num_batches_; ++b) {
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stop_ || static_cast<int>(queue_.size()) < options_.queue_depth; });
+      if (stop_) return;
+    }
+    try {
+      const auto start = std::chrono::steady_clock::now();
+      const int64_t begin = b * options_.batch_size;
+      const int64_t size = std::min<int64_t>(options_.batch_size, order_.size() - begin);
+      Batch batch = sampler_.sample(std::span(order_).subspan(begin, size),
+                                    (static_cast<uint64_t>(options_.epoch) << 32) | b);
+      batch.index = b;
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(batch));
+      ++produced_;
+      sample_seconds_ += seconds;
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      error_ = std::current_exception();
+      changed_.notify_all();
+      return;
+    }
+    changed_.notify_all();
+  }
+}
+
+std::optional<Batch> BatchLoader::next() {
+  std::unique_lock lock(mutex_);
+  changed_.wait(lock, [&] { return !queue_.empty() || error_ || produced_ == num_batches_; });
+  if (!queue_.empty()) {
+    Batch batch = std::move(queue_.front());
+    queue_.pop_front();
+    lock.unlock();
+    changed_.notify_all();
+    return batch;
+  }
+  if (error_) std::rethrow_exception(error_);
+  return std::nullopt;
+}
+
+double BatchLoader::sample_seconds() const {
+  std::lock_guard lock(mutex_);
+  return sample_seconds_;
+}
+
+std::vector<int32_t> mask_nodes(std::span<const uint8_t> mask) {
+  std::vector<int32_t> nodes;
+  for (size_t v = 0; v < mask.size(); ++v)
+    if (mask[v]) nodes.push_back(static_cast<int32_t>(v));
+  return nodes;
+}
+
+}  // namespace edgegnn::sample

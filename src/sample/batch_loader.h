@@ -1,0 +1,71 @@
+// BatchLoader: one epoch of sampled mini-batches, produced ahead of the model
+// on a background thread through a bounded queue, so sampling overlaps
+// compute (as PyG's NeighborLoader with workers does).
+//
+// The epoch's seeds are shuffled with a stream keyed on (seed, epoch) and cut
+// into batches of `batch_size` (the last may be smaller); batch b is sampled
+// with batch key (epoch, b). So an epoch's batches depend only on the seed and
+// the epoch, whatever the thread count, and a resumed run sees the same ones.
+//
+// next() is for one consumer thread. An error on the sampling thread is
+// rethrown from next(). The destructor stops the producer and joins it.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <exception>
+#include <mutex>
+#include <optional>
+#include <span>
+#include <thread>
+#include <vector>
+
+#include "sample/neighbor_sampler.h"
+
+namespace edgegnn::sample {
+
+struct LoaderOptions {
+  int64_t batch_size = 1024;
+  int64_t epoch = 0;
+  uint64_t shuffle_seed = 0;
+  bool shuffle = true;
+  int queue_depth = 2;  // batches sampled ahead; each holds its blocks' ids
+};
+
+class BatchLoader {
+ public:
+  BatchLoader(const NeighborSampler& sampler, std::span<const int32_t> seeds,
+              LoaderOptions options);
+  ~BatchLoader();
+  BatchLoader(const BatchLoader&) = delete;
+  BatchLoader& operator=(const BatchLoader&) = delete;
+
+  // The next batch of the epoch, or nullopt after the last one.
+  std::optional<Batch> next();
+  int64_t num_batches() const { return num_batches_; }
+  // Seconds the producer spent sampling so far.
+  double sample_seconds() const;
+
+ private:
+  void produce();
+
+  const NeighborSampler& sampler_;
+  std::vector<int32_t> order_;
+  LoaderOptions options_;
+  int64_t num_batches_;
+
+  mutable std::mutex mutex_;
+  std::condition_variable changed_;
+  std::deque<Batch> queue_;
+  int64_t produced_ = 0;
+  bool stop_ = false;
+  std::exception_ptr error_;
+  double sample_seconds_ = 0;
+  std::thread producer_;
+};
+
+// The seeds of `mask` (nodes where mask[v] != 0), ascending.
+std::vector<int32_t> mask_nodes(std::span<const uint8_t> mask);
+
+}  // namespace edgegnn::sample

@@ -1,0 +1,66 @@
+#include "sample/batch_loader.h"
+
+#include <algorithm>
+
+#include <gtest/gtest.h>
+
+#include "test_support/graphs.h"
+
+namespace edgegnn::sample {
+namespace {
+
+std::vector<std::vector<int32_t>> epoch_seeds(const NeighborSampler& sampler,
+                                              const std::vector<int32_t>& seeds, int64_t epoch) {
+  BatchLoader loader(sampler, seeds, {/*batch_size=*/2, epoch, /*shuffle_seed=*/7});
+  std::vector<std::vector<int32_t>> out;
+  while (auto batch = loader.next()) {
+    EXPECT_EQ(batch->index, static_cast<int64_t>(out.size()));
+    out.push_back(batch->seed_ids());
+  }
+  EXPECT_EQ(static_cast<int64_t>(out.size()), loader.num_batches());
+  return out;
+}
+
+TEST(BatchLoader, CoversEverySeedOnceInBatchesOfTheGivenSize) {
+  graph::Graph g = test::path_graph();
+  NeighborSampler sampler(g, {/*fanouts=*/{-1}, 0, 1});
+  std::vector<int32_t> seeds{0, 1, 2};
+  auto batches = epoch_seeds(sampler, seeds, 0);
+  ASSERT_EQ(batches.size(), 2u);
+  EXPECT_EQ(batches[0].size(), 2u);
+  EXPECT_EQ(batches[1].size(), 1u);
+  std::vector<int32_t> all = batches[0];
+  all.push_back(batches[1][0]);
+  std::sort(all.begin(), all.end());
+  EXPECT_EQ(all, seeds);
+}
+
+TEST(BatchLoader, ShuffleDependsOnTheEpochAndIsRepeatable) {
+  graph::Graph g = test::path_graph();
+  NeighborSampler sampler(g, {/*fanouts=*/{-1}, 0, 1});
+  std::vector<int32_t> seeds{0, 1, 2};
+  EXPECT_EQ(epoch_seeds(sampler, seeds, 3), epoch_seeds(sampler, seeds, 3));
+  bool differs = false;
+  for (int64_t epoch = 1; epoch < 8; ++epoch)
+    differs |= epoch_seeds(sampler, seeds, epoch) != epoch_seeds(sampler, seeds, 0);
+  EXPECT_TRUE(differs);
+}
+
+TEST(BatchLoader, SamplingErrorSurfacesInNext) {
+  graph::Graph g = test::path_graph();
+  NeighborSampler sampler(g, {/*fanouts=*/{-1}, 0, 1});
+  std::vector<int32_t> seeds{0, 9};  // 9 is not a node
+  BatchLoader loader(sampler, seeds, {/*batch_size=*/4});
+  EXPECT_THROW(loader.next(), Error);
+}
+
+TEST(BatchLoader, StopsCleanlyWhenDroppedEarly) {
+  graph::Graph g = test::path_graph();
+  NeighborSampler sampler(g, {/*fanouts=*/{-1}, 0, 1});
+  std::vector<int32_t> seeds{0, 1, 2};
+  BatchLoader loader(sampler, seeds, {/*batch_size=*/1});
+  EXPECT_TRUE(loader.next().has_value());
+}
+
+}  // namespace
+}  // namespace edgegnn::sample

@@ -1,0 +1,29 @@
+// Evaluation as reddit.py does it: layer-wise inference over all nodes with
+// all their neighbours (no sampling), one layer at a time for all nodes, in
+// node chunks so that only one layer's output for all nodes is held at once.
+#pragma once
+
+#include <cstdint>
+
+#include <torch/torch.h>
+
+#include "graph/graph.h"
+#include "nn/gnn_model.h"
+#include "train/graph_tensors.h"
+
+namespace edgegnn::train {
+
+struct Accuracy {
+  double train = 0, val = 0, test = 0;
+};
+
+// Predicted class of every node (int64, num_nodes). Runs in eval mode and
+// restores the model's mode.
+torch::Tensor layerwise_predict(nn::GnnModel& model, const graph::Graph& g,
+                                const GraphTensors& tensors, int64_t chunk_nodes);
+
+// Accuracy of `predictions` on each split (0 for an empty split).
+Accuracy split_accuracy(const torch::Tensor& predictions, const graph::Graph& g,
+                        const GraphTensors& tensors);
+
+}  // namespace edgegnn::train

@@ -1,0 +1,29 @@
+#include "train/train_options.h"
+
+#include "core/error.h"
+
+namespace edgegnn::train {
+
+void validate(const TrainOptions& o) {
+  check(o.model.kind == "sage" || o.model.kind == "gcn", "--model: unknown model '{}' (sage, gcn)",
+        o.model.kind);
+  check(o.model.num_layers >= 1, "--layers: {} is not a positive layer count", o.model.num_layers);
+  check(o.model.hidden >= 1, "--hidden: {} is not a positive width", o.model.hidden);
+  check(o.full_batch || static_cast<int>(o.fanouts.size()) == o.model.num_layers,
+        "--fanouts: {} fanouts for {} layers (give one per layer)", o.fanouts.size(),
+        o.model.num_layers);
+  for (int f : o.fanouts) check(f == -1 || f > 0, "--fanouts: {} is not a positive count or -1", f);
+  check(o.batch_size > 0, "--batch-size: {} is not a positive batch size", o.batch_size);
+  check(o.epochs >= 1, "--epochs: {} is not a positive epoch count", o.epochs);
+  check(o.lr > 0, "--lr: {} is not a positive learning rate", o.lr);
+  check(o.weight_decay >= 0, "--weight-decay: {} is negative", o.weight_decay);
+  check(o.model.dropout >= 0 && o.model.dropout < 1, "--dropout: {} is not in [0, 1)",
+        o.model.dropout);
+  check(o.model.input_dropout >= 0 && o.model.input_dropout < 1,
+        "--input-dropout: {} is not in [0, 1)", o.model.input_dropout);
+  check(o.threads >= 0, "--threads: {} is negative", o.threads);
+  check(o.eval_every >= 0, "--eval-every: {} is negative", o.eval_every);
+  check(!o.resume || !o.checkpoint_dir.empty(), "--resume: needs --checkpoint DIR to resume from");
+}
+
+}  // namespace edgegnn::train

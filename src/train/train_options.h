@@ -1,0 +1,40 @@
+// TrainOptions: every setting of a training run, as given by `edgegnn train`.
+// Defaults are PyG's reddit.py (GraphSAGE); model_defaults() swaps in the GCN
+// paper's settings for --model gcn where the user gave no flag.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "nn/model_options.h"
+
+namespace edgegnn::train {
+
+struct TrainOptions {
+  std::string dataset;
+  std::string root;
+  nn::ModelOptions model;              // kind, hidden, layers, dropout, input dropout
+  std::vector<int> fanouts = {25, 10};  // per hop from the seeds; -1 = all neighbours
+  int64_t batch_size = 1024;
+  bool full_batch = false;  // one step per epoch on the whole graph
+  bool normalize_features = false;  // rows scaled to sum 1 (the GCN paper's preprocessing)
+  int epochs = 10;
+  double lr = 0.01;
+  double weight_decay = 0;
+  bool decay_first_layer_only = false;  // the GCN paper decays layer 1 only
+  uint64_t seed = 0;
+  int threads = 0;               // 0 = the cores available
+  int eval_every = 1;            // epochs between evaluations; 0 = only after the last
+  int64_t eval_chunk_nodes = 8192;  // nodes per chunk in layer-wise inference
+  std::string checkpoint_dir;    // save after every epoch when set
+  bool resume = false;           // continue from checkpoint_dir
+  std::string metrics_out;       // metrics JSON path, when set
+  bool progress = true;          // progress bar / lines on stderr
+};
+
+// Checks the options against each other and the dataset's shape; throws Error
+// naming the flag.
+void validate(const TrainOptions& options);
+
+}  // namespace edgegnn::train
