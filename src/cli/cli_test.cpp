@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <fstream>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -43,6 +44,40 @@ TEST(Cli, GenerateThenInfoReadsTheBinaryFormatBack) {
   EXPECT_EQ(nlohmann::json::parse(same.output), json);
 }
 
+TEST(Cli, GcnOnCoraMatchesThePaperOverSeeds) {
+  // Kipf & Welling report 81.5%; the issue asks a mean of at least 80.5%.
+  double sum = 0;
+  const int seeds = 3;
+  for (int seed = 0; seed < seeds; ++seed) {
+    auto metrics = test::scratch_dir("cora") / "metrics.json";
+    CommandResult run = edgegnn("train --quiet --dataset cora --model gcn --root " +
+                                planetoid_root() + " --seed " + std::to_string(seed) +
+                                " --metrics-out " + metrics.string());
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    std::ifstream in(metrics);
+    auto json = nlohmann::json::parse(in);
+    EXPECT_EQ(json["epochs"].size(), 200u);
+    EXPECT_EQ(json["per_device"][0]["role"], "trainer");
+    EXPECT_GT(json["per_device"][0]["peak_rss_bytes"].get<int64_t>(), 0);
+    sum += json["test_acc"].get<double>();
+  }
+  EXPECT_GE(sum / seeds, 0.805);
+}
+
+TEST(Cli, EvalReportsTheAccuracyOfACheckpoint) {
+  auto dir = test::scratch_dir("ckpt");
+  CommandResult run = edgegnn("train --quiet --dataset synthetic-tiny --hidden 16 --fanouts 5,5 "
+                              "--batch-size 32 --epochs 3 --checkpoint " + dir.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  CommandResult eval = edgegnn("eval --dataset synthetic-tiny --checkpoint " + dir.string());
+  ASSERT_EQ(eval.exit_code, 0) << eval.output;
+  EXPECT_NE(eval.output.find("epoch 3: train 0."), std::string::npos) << eval.output;
+  CommandResult wider = edgegnn("train --quiet --dataset synthetic-tiny --hidden 32 --fanouts 5,5 "
+                                "--epochs 4 --resume --checkpoint " + dir.string());
+  EXPECT_EQ(wider.exit_code, 2) << wider.output;
+  EXPECT_NE(wider.output.find("\"hidden\":16"), std::string::npos) << wider.output;
+}
+
 struct BadInput {
   std::string args;
   std::string message;  // expected in the one error line
@@ -70,7 +105,16 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"generate --preset huge --out /tmp/x", "reddit-mini"},
         BadInput{"generate --preset tiny --threads -1 --out /tmp/x", "--threads"},
         BadInput{"generate --preset tiny --out /proc/edgegnn", "/proc/edgegnn"},
-        BadInput{"", "subcommand"}));
+        BadInput{"", "subcommand"},
+        BadInput{"train --dataset synthetic-tiny --model gat", "--model: unknown model 'gat'"},
+        BadInput{"train --dataset synthetic-tiny --fanouts 5,5,5", "--fanouts: 3 fanouts for 2 layers"},
+        BadInput{"train --dataset synthetic-tiny --batch-size 0", "--batch-size: 0"},
+        BadInput{"train --dataset cora", "--root"},
+        BadInput{"train --dataset synthetic-tiny --resume", "--resume: needs --checkpoint"},
+        BadInput{"train --dataset synthetic-tiny --resume --checkpoint /nonexistent", "/nonexistent"},
+        BadInput{"train --dataset synthetic-tiny --strategy data", "--strategy: 'data'"},
+        BadInput{"eval --dataset synthetic-tiny --checkpoint /nonexistent", "/nonexistent"}),
+    [](const ::testing::TestParamInfo<BadInput>& info) { return std::to_string(info.index); });
 
 }  // namespace
 }  // namespace edgegnn

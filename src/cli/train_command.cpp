@@ -4,6 +4,7 @@
 
 #include "cli/commands.h"
 #include "graph/dataset.h"
+#include "runtime/checkpoint.h"
 #include "runtime/memory_meter.h"
 #include "runtime/threads.h"
 #include "train/single_strategy.h"
@@ -34,12 +35,15 @@ void run_train(TrainArgs& args) {
   o.decay_first_layer_only = args.weight_decay_layers == "first";
   train::validate(o);
   o.threads = runtime::configure_threads(o.threads);
+  // A bad checkpoint fails now, not after loading the data.
+  if (o.resume) runtime::read_checkpoint_meta(o.checkpoint_dir);
 
   graph::Graph g = graph::load_dataset(o.dataset, o.root, {o.seed, o.threads});
   if (o.normalize_features) graph::row_normalize_features(g);
   o.model.in_features = g.num_features;
   o.model.num_classes = g.num_classes;
-  fmt::print(stderr, "{}: {} nodes, {} edges, {} features, {} classes; {} {}x{} on {} threads\n",
+  if (o.progress)
+    fmt::print(stderr, "{}: {} nodes, {} edges, {} features, {} classes; {} {}x{} on {} threads\n",
              g.name, g.num_nodes, g.num_edges(), g.num_features, g.num_classes, o.model.kind,
              o.model.num_layers, o.model.hidden, o.threads);
 
