@@ -32,7 +32,7 @@ void run_eval(const EvalArgs& args) {
   runtime::load_checkpoint(args.checkpoint, *model, /*optimizer=*/nullptr);
   train::GraphTensors tensors(g);
   train::Accuracy acc = train::split_accuracy(
-      train::layerwise_predict(model, g, tensors, args.chunk_nodes), g, tensors);
+      train::layerwise_inference(model, g, tensors, args.chunk_nodes), g, tensors);
   fmt::print("{} epoch {}: train {:.4f} val {:.4f} test {:.4f}\n", args.checkpoint,
              meta.value("epoch", 0), acc.train, acc.val, acc.test);
 }

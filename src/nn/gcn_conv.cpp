@@ -31,6 +31,12 @@ torch::Tensor GCNConvImpl::forward(const torch::Tensor& x, const LayerGraph& gra
   return out + bias_;
 }
 
+torch::Tensor GCNConvImpl::message(const torch::Tensor& x) { return lin_(x); }
+
+torch::Tensor GCNConvImpl::update(const torch::Tensor& aggregated, const torch::Tensor&) {
+  return aggregated + bias_;
+}
+
 void GCNConvImpl::pretty_print(std::ostream& stream) const {
   stream << "GCNConv(" << in_features_ << ", " << out_features_ << ")";
 }

@@ -20,6 +20,11 @@ class GCNConvImpl : public GraphConv {
   GCNConvImpl(int64_t in_features, int64_t out_features);
   torch::Tensor forward(const torch::Tensor& x, const LayerGraph& graph) override;
   Normalization normalization() const override { return Normalization::kGcn; }
+  Aggregation aggregation() const override { return Aggregation::kSum; }
+  torch::Tensor message(const torch::Tensor& x) override;
+  torch::Tensor update(const torch::Tensor& aggregated, const torch::Tensor& x_dst) override;
+  int64_t in_features() const override { return in_features_; }
+  int64_t out_features() const override { return out_features_; }
   void reset_parameters();
   void pretty_print(std::ostream& stream) const override;
 

@@ -27,10 +27,13 @@ GnnModelImpl::GnnModelImpl(const ModelOptions& options) : options_(options) {
   }
 }
 
-torch::Tensor GnnModelImpl::forward_layer(int l, const torch::Tensor& x, const LayerGraph& graph) {
-  torch::Tensor h = convs_[l]->forward(x, graph);
+torch::Tensor GnnModelImpl::activate(int l, const torch::Tensor& h) {
   if (l + 1 == num_layers()) return h;
   return torch::dropout(torch::relu(h), options_.dropout, is_training());
+}
+
+torch::Tensor GnnModelImpl::forward_layer(int l, const torch::Tensor& x, const LayerGraph& graph) {
+  return activate(l, convs_[l]->forward(x, graph));
 }
 
 torch::Tensor GnnModelImpl::forward(torch::Tensor x, const std::vector<LayerGraph>& graphs) {

@@ -28,6 +28,9 @@ class GnnModelImpl : public torch::nn::Module {
   // Layer `l` alone, with the activation that follows it (none after the last;
   // dropout only in training mode).
   torch::Tensor forward_layer(int l, const torch::Tensor& x, const LayerGraph& graph);
+  // The activation (ReLU, dropout in training) after layer `l`'s raw output.
+  torch::Tensor activate(int l, const torch::Tensor& h);
+  GraphConv& conv(int l) { return *convs_[l]; }
 
   int num_layers() const { return static_cast<int>(convs_.size()); }
   Normalization normalization() const { return convs_.front()->normalization(); }

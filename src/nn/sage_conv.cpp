@@ -20,6 +20,14 @@ torch::Tensor SAGEConvImpl::forward(const torch::Tensor& x, const LayerGraph& gr
   return lin_l_(neighbors) + lin_r_(graph.dst_input(x));
 }
 
+torch::Tensor SAGEConvImpl::message(const torch::Tensor& x) {
+  return torch::matmul(x, lin_l_->weight.t());
+}
+
+torch::Tensor SAGEConvImpl::update(const torch::Tensor& aggregated, const torch::Tensor& x_dst) {
+  return aggregated + lin_l_->bias + lin_r_(x_dst);
+}
+
 void SAGEConvImpl::pretty_print(std::ostream& stream) const {
   stream << "SAGEConv(" << in_features_ << ", " << out_features_ << ", aggr=mean)";
 }

@@ -17,13 +17,13 @@ struct Accuracy {
   double train = 0, val = 0, test = 0;
 };
 
-// Predicted class of every node (int64, num_nodes). Runs in eval mode and
-// restores the model's mode.
-torch::Tensor layerwise_predict(nn::GnnModel& model, const graph::Graph& g,
-                                const GraphTensors& tensors, int64_t chunk_nodes);
+// The last layer's output for every node (num_nodes, num_classes), before
+// log-softmax. Runs in eval mode and restores the model's mode.
+torch::Tensor layerwise_inference(nn::GnnModel& model, const graph::Graph& g,
+                                  const GraphTensors& tensors, int64_t chunk_nodes);
 
-// Accuracy of `predictions` on each split (0 for an empty split).
-Accuracy split_accuracy(const torch::Tensor& predictions, const graph::Graph& g,
+// Accuracy of the argmax of `outputs` on each split (0 for an empty split).
+Accuracy split_accuracy(const torch::Tensor& outputs, const graph::Graph& g,
                         const GraphTensors& tensors);
 
 }  // namespace edgegnn::train

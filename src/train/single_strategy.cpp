@@ -53,7 +53,7 @@ EpochStats SingleStrategy::train_full_batch(runtime::Progress& progress) {
 
 Accuracy SingleStrategy::evaluate() {
   torch::Tensor predictions =
-      layerwise_predict(state_.model, graph_, tensors_, options_.eval_chunk_nodes);
+      layerwise_inference(state_.model, graph_, tensors_, options_.eval_chunk_nodes);
   return split_accuracy(predictions, graph_, tensors_);
 }
 

@@ -19,6 +19,8 @@ nlohmann::json epoch_json(const EpochRecord& e) {
                       {"val_acc", nullptr},
                       {"test_acc", nullptr},
                       {"seconds", e.seconds},
+                      {"train_seconds", e.seconds - e.eval_seconds},
+                      {"eval_seconds", e.eval_seconds},
                       {"steps", e.stats.num_steps},
                       {"sample_seconds", e.stats.sample_seconds},
                       {"wait_seconds", e.stats.wait_seconds},
@@ -39,6 +41,7 @@ EpochRecord epoch_from_json(const nlohmann::json& j) {
   e.stats.loss = j.at("loss");
   e.stats.train_acc = j.at("train_acc");
   e.seconds = j.at("seconds");
+  e.eval_seconds = j.value("eval_seconds", 0.0);
   e.stats.num_steps = j.value("steps", int64_t{0});
   for (auto [key, field] : {std::pair{"sample_seconds", &EpochStats::sample_seconds},
                             {"wait_seconds", &EpochStats::wait_seconds},
@@ -108,7 +111,9 @@ RunRecord Trainer::run() {
                           (options_.eval_every > 0 && epoch % options_.eval_every == 0);
     std::string summary = fmt::format("loss {:.4f} train {:.4f}", e.stats.loss, e.stats.train_acc);
     if (evaluate) {
+      const auto eval_start = Clock::now();
       e.accuracy = strategy_.evaluate();
+      e.eval_seconds = std::chrono::duration<double>(Clock::now() - eval_start).count();
       record.last = *e.accuracy;
       if (e.accuracy->val > record.best_val_acc) {
         record.best_val_acc = e.accuracy->val;

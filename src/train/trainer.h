@@ -18,7 +18,8 @@ namespace edgegnn::train {
 struct EpochRecord {
   int64_t epoch = 0;
   EpochStats stats;
-  double seconds = 0;
+  double seconds = 0;       // training and evaluation
+  double eval_seconds = 0;  // evaluation alone
   std::optional<Accuracy> accuracy;  // when the epoch was evaluated
 };
 
