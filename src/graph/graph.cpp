@@ -43,6 +43,23 @@ void Graph::validate(const std::string& source) const {
   }
 }
 
+Graph make_graph(GraphArrays arrays, const std::string& source) {
+  Graph g;
+  g.name = std::move(arrays.name);
+  g.num_nodes = static_cast<int64_t>(arrays.rowptr.size()) - 1;
+  g.num_features = arrays.num_features;
+  g.num_classes = arrays.num_classes;
+  g.rowptr = Buffer(std::move(arrays.rowptr));
+  g.col = Buffer(std::move(arrays.col));
+  g.features = Buffer(std::move(arrays.features));
+  g.labels = Buffer(std::move(arrays.labels));
+  g.train_mask = Buffer(std::move(arrays.train_mask));
+  g.val_mask = Buffer(std::move(arrays.val_mask));
+  g.test_mask = Buffer(std::move(arrays.test_mask));
+  g.validate(source);
+  return g;
+}
+
 std::pair<std::vector<int64_t>, std::vector<int32_t>> build_in_csr(
     int64_t num_nodes, const EdgeList& edges, const CsrOptions& options,
     const std::string& source) {

@@ -53,6 +53,21 @@ struct Graph {
   void validate(const std::string& source) const;
 };
 
+// A graph's arrays built in memory, before they become a Graph.
+struct GraphArrays {
+  std::string name;
+  int64_t num_features = 0;
+  int32_t num_classes = 0;
+  std::vector<int64_t> rowptr;
+  std::vector<int32_t> col;
+  std::vector<float> features;
+  std::vector<int32_t> labels;
+  std::vector<uint8_t> train_mask, val_mask, test_mask;
+};
+
+// Moves `arrays` into a Graph and validates it (errors name `source`).
+Graph make_graph(GraphArrays arrays, const std::string& source);
+
 // One directed edge list. Entry i is the edge src[i] -> dst[i].
 struct EdgeList {
   std::vector<int32_t> src;

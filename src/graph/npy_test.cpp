@@ -5,20 +5,12 @@
 #include <cstring>
 
 #include "core/error.h"
+#include "test_support/errors.h"
 
 namespace edgegnn::graph {
 namespace {
 
-// The message of the Error `fn` throws, or "no error".
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using test::error_of;
 
 // A .npy file by hand: magic, version `major`.0, the header as given, data.
 std::vector<uint8_t> npy_bytes(int major, const std::string& header,

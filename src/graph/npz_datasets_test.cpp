@@ -8,21 +8,14 @@
 #include "core/error.h"
 #include "graph/npz.h"
 #include "test_support/datasets.h"
+#include "test_support/errors.h"
 
 namespace edgegnn::graph {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using test::error_of;
 
 template <typename T>
 std::vector<T> to_vector(const Buffer<T>& buffer) {

@@ -8,21 +8,14 @@
 
 #include "core/error.h"
 #include "test_support/datasets.h"
+#include "test_support/errors.h"
 
 namespace edgegnn::graph {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <typename Fn>
-std::string error_of(Fn&& fn) {
-  try {
-    fn();
-  } catch (const Error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+using test::error_of;
 
 std::vector<uint8_t> read_bytes(const fs::path& path) {
   std::ifstream in(path, std::ios::binary);

@@ -183,20 +183,10 @@ Graph read_planetoid(const std::filesystem::path& dir, const std::string& name) 
       build_in_csr(num_nodes, read_edges(file("graph"), num_nodes),
                    {/*symmetrize=*/true, /*keep_self_loops=*/true}, path_of("graph"));
 
-  Graph g;
-  g.name = name;
-  g.num_nodes = num_nodes;
-  g.num_features = num_features;
-  g.num_classes = static_cast<int32_t>(num_classes);
-  g.rowptr = Buffer(std::move(rowptr));
-  g.col = Buffer(std::move(col));
-  g.features = Buffer(std::move(features));
-  g.labels = Buffer(std::move(labels));
-  g.train_mask = Buffer(std::move(train_mask));
-  g.val_mask = Buffer(std::move(val_mask));
-  g.test_mask = Buffer(std::move(test_mask));
-  g.validate((dir / ("ind." + name)).string());
-  return g;
+  return make_graph({name, num_features, static_cast<int32_t>(num_classes), std::move(rowptr),
+                     std::move(col), std::move(features), std::move(labels),
+                     std::move(train_mask), std::move(val_mask), std::move(test_mask)},
+                    (dir / ("ind." + name)).string());
 }
 
 }  // namespace edgegnn::graph

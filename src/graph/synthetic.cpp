@@ -397,20 +397,10 @@ Graph generate_synthetic(const SyntheticPreset& preset, const SyntheticOptions& 
     mask[by_split[k]] = 1;
   }
 
-  Graph g;
-  g.name = source;
-  g.num_nodes = n;
-  g.num_features = num_features;
-  g.num_classes = num_classes;
-  g.rowptr = Buffer(std::move(rowptr));
-  g.col = Buffer(std::move(col));
-  g.features = Buffer(std::move(features));
-  g.labels = Buffer(std::move(labels));
-  g.train_mask = Buffer(std::move(train));
-  g.val_mask = Buffer(std::move(val));
-  g.test_mask = Buffer(std::move(test));
-  g.validate(source);
-  return g;
+  return make_graph({source, num_features, num_classes, std::move(rowptr), std::move(col),
+                     std::move(features), std::move(labels), std::move(train), std::move(val),
+                     std::move(test)},
+                    source);
 }
 
 }  // namespace edgegnn::graph

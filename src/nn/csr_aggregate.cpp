@@ -107,6 +107,8 @@ Tensor csr_aggregate(const Tensor& x, const CsrAdjacency& adjacency, Aggregation
         "csr_aggregate: rowptr must be contiguous int64 and col contiguous int32");
   check(rowptr[0].item<int64_t>() == 0 && col.size(0) == rowptr[-1].item<int64_t>(),
         "csr_aggregate: rowptr must start at 0 and end at col's length");
+  check(!weight.defined() || aggregation == Aggregation::kSum,
+        "csr_aggregate: mean aggregation takes no edge weights");
   check(!weight.defined() || (weight.scalar_type() == x.scalar_type() &&
                               weight.numel() == col.numel() && weight.is_contiguous()),
         "csr_aggregate: edge weights must be contiguous, one per edge, of x's dtype");

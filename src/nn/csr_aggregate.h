@@ -25,8 +25,8 @@ struct CsrAdjacency {
 
 enum class Aggregation { kSum, kMean };
 
-// Weighted sum of x's rows per CSR row, or their mean (which ignores weights;
-// empty rows give zeros).
+// Weighted sum of x's rows per CSR row, or their mean (unweighted: an
+// adjacency with weights is refused; empty rows give zeros).
 torch::Tensor csr_aggregate(const torch::Tensor& x, const CsrAdjacency& adjacency,
                             Aggregation aggregation = Aggregation::kSum);
 

@@ -104,6 +104,9 @@ TEST(CsrAggregate, RejectsMalformedAdjacency) {
   CsrAdjacency wrong_dtype{torch::tensor({0, 1}, torch::kInt32), torch::tensor({0}, torch::kInt32),
                            Tensor()};
   EXPECT_THROW(csr_aggregate(x, wrong_dtype), Error);
+  CsrAdjacency weighted = csr({0, 1}, {0});
+  weighted.weight = torch::ones({1});
+  EXPECT_THROW(csr_aggregate(x, weighted, Aggregation::kMean), Error);
 }
 
 }  // namespace
