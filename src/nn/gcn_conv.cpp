@@ -33,6 +33,8 @@ torch::Tensor GCNConvImpl::forward(const torch::Tensor& x, const LayerGraph& gra
 
 torch::Tensor GCNConvImpl::message(const torch::Tensor& x) { return lin_(x); }
 
+torch::Tensor GCNConvImpl::root(const torch::Tensor&) { return {}; }
+
 torch::Tensor GCNConvImpl::update(const torch::Tensor& aggregated, const torch::Tensor&) {
   return aggregated + bias_;
 }

@@ -22,7 +22,8 @@ class GCNConvImpl : public GraphConv {
   Normalization normalization() const override { return Normalization::kGcn; }
   Aggregation aggregation() const override { return Aggregation::kSum; }
   torch::Tensor message(const torch::Tensor& x) override;
-  torch::Tensor update(const torch::Tensor& aggregated, const torch::Tensor& x_dst) override;
+  torch::Tensor root(const torch::Tensor& x) override;
+  torch::Tensor update(const torch::Tensor& aggregated, const torch::Tensor& root_term) override;
   int64_t in_features() const override { return in_features_; }
   int64_t out_features() const override { return out_features_; }
   void reset_parameters();

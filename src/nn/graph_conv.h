@@ -1,9 +1,9 @@
 // GraphConv: the interface every message-passing layer implements, so a model
 // stacks SAGEConv, GCNConv (and later GATConv) alike.
 //
-// Layers whose neighbour term is linear, f(x)_i = update(agg_j message(x)_j,
-// x_i), also expose message() and update(): layer-wise inference then applies
-// message() once to all nodes and aggregates the narrower rows chunk by chunk.
+// Every layer here is update(aggregate_j message(x_j), root(x_i)) with linear
+// message() and root(): layer-wise inference uses that to apply them once per
+// node and aggregate the narrower rows chunk by chunk.
 #pragma once
 
 #include <torch/torch.h>
@@ -21,9 +21,12 @@ class GraphConv : public torch::nn::Module {
   virtual Aggregation aggregation() const = 0;
   // The per-node linear map applied before aggregation: (rows, in) -> (rows, out).
   virtual torch::Tensor message(const torch::Tensor& x) = 0;
-  // The layer's output from aggregated messages (num_dst, out) and the dst
-  // nodes' own input rows (num_dst, in).
-  virtual torch::Tensor update(const torch::Tensor& aggregated, const torch::Tensor& x_dst) = 0;
+  // The per-node linear map of a node's own row: (rows, in) -> (rows, out), or
+  // an undefined tensor for layers without a root term.
+  virtual torch::Tensor root(const torch::Tensor& x) = 0;
+  // The layer's output from aggregated messages (num_dst, out) and the root
+  // term of the dst rows (as root() returns it).
+  virtual torch::Tensor update(const torch::Tensor& aggregated, const torch::Tensor& root_term) = 0;
   virtual int64_t in_features() const = 0;
   virtual int64_t out_features() const = 0;
 };

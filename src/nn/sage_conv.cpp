@@ -24,8 +24,10 @@ torch::Tensor SAGEConvImpl::message(const torch::Tensor& x) {
   return torch::matmul(x, lin_l_->weight.t());
 }
 
-torch::Tensor SAGEConvImpl::update(const torch::Tensor& aggregated, const torch::Tensor& x_dst) {
-  return aggregated + lin_l_->bias + lin_r_(x_dst);
+torch::Tensor SAGEConvImpl::root(const torch::Tensor& x) { return lin_r_(x); }
+
+torch::Tensor SAGEConvImpl::update(const torch::Tensor& aggregated, const torch::Tensor& root_term) {
+  return aggregated + lin_l_->bias + root_term;
 }
 
 void SAGEConvImpl::pretty_print(std::ostream& stream) const {

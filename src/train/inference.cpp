@@ -11,26 +11,46 @@ torch::Tensor layerwise_inference(nn::GnnModel& model, const graph::Graph& g,
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
   model->eval();
-  torch::Tensor x = tensors.features;
-  for (int l = 0; l < model->num_layers(); ++l) {
+  const int num_layers = model->num_layers();
+  // A layer's input comes as all nodes' rows `x`, or as all nodes' messages
+  // and root terms: aggregating narrow messages reads far less memory than
+  // aggregating wide rows (Reddit's first layer: 256 floats per edge, not 602),
+  // and a layer that narrows need never hold its wide input for all nodes.
+  auto narrows = [](nn::GraphConv& conv) { return 2 * conv.out_features() < conv.in_features(); };
+  torch::Tensor x = tensors.features, messages, roots;
+  for (int l = 0; l < num_layers; ++l) {
     nn::GraphConv& conv = model->conv(l);
-    // When the layer narrows its input, transforming every node once and
-    // aggregating the narrow rows reads far less memory than aggregating the
-    // wide ones (on Reddit's first layer, 256 floats per edge instead of 602).
-    torch::Tensor messages;
-    if (conv.out_features() < conv.in_features()) messages = conv.message(x);
-    torch::Tensor out = torch::empty({g.num_nodes, conv.out_features()});
+    if (!messages.defined() && conv.out_features() < conv.in_features()) messages = conv.message(x);
+    nn::GraphConv* next = l + 1 < num_layers && narrows(model->conv(l + 1)) ? &model->conv(l + 1) : nullptr;
+    torch::Tensor out, next_messages, next_roots;
     for (int64_t begin = 0; begin < g.num_nodes; begin += chunk_nodes) {
-      const int64_t end = std::min(g.num_nodes, begin + chunk_nodes);
+      const int64_t end = std::min(g.num_nodes, begin + chunk_nodes), n = end - begin;
       nn::LayerGraph chunk = nn::full_layer_graph(g, begin, end, model->normalization());
-      torch::Tensor h = messages.defined()
-                            ? conv.update(nn::csr_aggregate(messages, chunk.adjacency,
-                                                            conv.aggregation()),
-                                          chunk.dst_input(x))
-                            : conv.forward(x, chunk);
-      out.narrow(0, begin, end - begin).copy_(model->activate(l, h));
+      torch::Tensor h;
+      if (messages.defined()) {
+        torch::Tensor root_term = roots.defined() ? roots.narrow(0, begin, n)
+                                  : x.defined()   ? conv.root(chunk.dst_input(x))
+                                                  : torch::Tensor();
+        h = conv.update(nn::csr_aggregate(messages, chunk.adjacency, conv.aggregation()), root_term);
+      } else {
+        h = conv.forward(x, chunk);
+      }
+      h = model->activate(l, h);
+      auto store = [&](torch::Tensor& all, const torch::Tensor& rows) {
+        if (!rows.defined()) return;
+        if (!all.defined()) all = torch::empty({g.num_nodes, rows.size(1)}, rows.options());
+        all.narrow(0, begin, n).copy_(rows);
+      };
+      if (next) {
+        store(next_messages, next->message(h));
+        store(next_roots, next->root(h));
+      } else {
+        store(out, h);
+      }
     }
     x = out;
+    messages = next_messages;
+    roots = next_roots;
   }
   model->train(was_training);
   return x;

@@ -9,12 +9,14 @@
 namespace edgegnn::train {
 namespace {
 
-// Layer-wise inference in chunks, with the transform-first shortcut, must give
-// what one full-graph forward pass gives.
-void expect_matches_full_forward(const std::string& kind) {
+// Layer-wise inference in chunks, with its shortcuts, must give what one
+// full-graph forward pass gives. On tiny (16 features, 4 classes), hidden 12
+// takes the message path in both layers, holding layer 2's messages and roots
+// instead of layer 1's output; hidden 32 runs layer 1 plainly.
+void expect_matches_full_forward(const std::string& kind, int64_t hidden) {
   graph::Graph g = graph::generate_synthetic(graph::synthetic_preset("tiny"), {/*seed=*/2});
   TrainOptions o;
-  o.model = {kind, g.num_features, /*hidden=*/8, g.num_classes, /*num_layers=*/2};
+  o.model = {kind, g.num_features, hidden, g.num_classes, /*num_layers=*/2};
   TrainingState state = make_training_state(o);
   GraphTensors tensors(g);
   state.model->eval();
@@ -22,11 +24,19 @@ void expect_matches_full_forward(const std::string& kind) {
   torch::Tensor full = state.model->forward(
       tensors.features, full_layer_graphs(g, 2, state.model->normalization()));
   torch::Tensor chunked = layerwise_inference(state.model, g, tensors, /*chunk_nodes=*/37);
-  EXPECT_TRUE(torch::allclose(torch::log_softmax(chunked, 1), full, 1e-5, 1e-5)) << kind;
+  EXPECT_TRUE(torch::allclose(torch::log_softmax(chunked, 1), full, 1e-5, 1e-5))
+      << kind << " hidden " << hidden;
 }
 
-TEST(LayerwiseInference, SageInChunksMatchesOneFullForward) { expect_matches_full_forward("sage"); }
-TEST(LayerwiseInference, GcnInChunksMatchesOneFullForward) { expect_matches_full_forward("gcn"); }
+TEST(LayerwiseInference, SageInChunksMatchesOneFullForward) {
+  expect_matches_full_forward("sage", /*hidden=*/12);
+  expect_matches_full_forward("sage", /*hidden=*/32);
+}
+
+TEST(LayerwiseInference, GcnInChunksMatchesOneFullForward) {
+  expect_matches_full_forward("gcn", /*hidden=*/12);
+  expect_matches_full_forward("gcn", /*hidden=*/32);
+}
 
 TEST(LayerwiseInference, SplitAccuracyCountsEachMask) {
   graph::Graph g = graph::generate_synthetic(graph::synthetic_preset("tiny"), {/*seed=*/2});
