@@ -54,6 +54,7 @@ TEST(Cli, GcnOnCoraMatchesThePaperOverSeeds) {
                                 planetoid_root() + " --seed " + std::to_string(seed) +
                                 " --metrics-out " + metrics.string());
     ASSERT_EQ(run.exit_code, 0) << run.output;
+    EXPECT_EQ(run.output.find("epoch 1/200"), std::string::npos) << "--quiet printed progress";
     std::ifstream in(metrics);
     auto json = nlohmann::json::parse(in);
     EXPECT_EQ(json["epochs"].size(), 200u);

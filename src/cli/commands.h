@@ -36,6 +36,7 @@ struct TrainArgs {
   std::string strategy = "single";
   int devices = 1;
   std::string weight_decay_layers = "all";  // all | first
+  bool quiet = false;
 };
 void run_train(TrainArgs& args);
 

@@ -79,7 +79,7 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
   cmd->add_option("--checkpoint", o.checkpoint_dir, "save a checkpoint here after every epoch");
   cmd->add_flag("--resume", o.resume, "continue from --checkpoint");
   cmd->add_option("--metrics-out", o.metrics_out, "write the run's metrics JSON here");
-  cmd->add_flag("--quiet,!--progress", o.progress, "no progress output")->default_val(true);
+  cmd->add_flag("--quiet", args.quiet, "no progress output");
 }
 
 }  // namespace

@@ -33,6 +33,7 @@ void run_train(TrainArgs& args) {
   check(args.devices == 1, "--devices: {} devices need a distributed strategy, not yet available",
         args.devices);
   o.decay_first_layer_only = args.weight_decay_layers == "first";
+  o.progress = !args.quiet;
   train::validate(o);
   o.threads = runtime::configure_threads(o.threads);
   // A bad checkpoint fails now, not after loading the data.

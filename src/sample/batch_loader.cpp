@@ -13,6 +13,8 @@ BatchLoader::BatchLoader(const NeighborSampler& sampler, std::span<const int32_t
   check(options_.batch_size > 0, "--batch-size: {} is not a positive batch size",
         options_.batch_size);
   check(options_.queue_depth > 0, "batch queue depth must be positive");
+  check(options_.num_ranks >= 1 && options_.rank >= 0 && options_.rank < options_.num_ranks,
+        "rank {} out of range for {} ranks", options_.rank, options_.num_ranks);
   if (options_.shuffle) {
     KeyedRandom rng(options_.shuffle_seed, /*key1=*/0x5eed5, static_cast<uint64_t>(options_.epoch));
     for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);
@@ -41,9 +43,12 @@ void BatchLoader::produce() {
       const auto start = std::chrono::steady_clock::now();
       const int64_t begin = b * options_.batch_size;
       const int64_t size = std::min<int64_t>(options_.batch_size, order_.size() - begin);
-      Batch batch = sampler_.sample(std::span(order_).subspan(begin, size),
+      const int64_t first = begin + size * options_.rank / options_.num_ranks;
+      const int64_t last = begin + size * (options_.rank + 1) / options_.num_ranks;
+      Batch batch = sampler_.sample(std::span(order_).subspan(first, last - first),
                                     (static_cast<uint64_t>(options_.epoch) << 32) | b);
       batch.index = b;
+      batch.global_size = size;
       const double seconds =
           std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
       std::lock_guard lock(mutex_);

@@ -6,6 +6,9 @@
 // into batches of `batch_size` (the last may be smaller); batch b is sampled
 // with batch key (epoch, b). So an epoch's batches depend only on the seed and
 // the epoch, whatever the thread count, and a resumed run sees the same ones.
+// Since a node's sampled neighbours are keyed on the node and the batch key,
+// a rank's slice of a batch gets exactly the blocks it would get in the whole
+// batch: data-parallel training samples what single-device training samples.
 //
 // next() is for one consumer thread. An error on the sampling thread is
 // rethrown from next(). The destructor stops the producer and joins it.
@@ -31,6 +34,10 @@ struct LoaderOptions {
   uint64_t shuffle_seed = 0;
   bool shuffle = true;
   int queue_depth = 2;  // batches sampled ahead; each holds its blocks' ids
+  // Data parallelism: each global batch is cut into num_ranks near-equal
+  // slices and this loader yields slice `rank` of every batch.
+  int rank = 0;
+  int num_ranks = 1;
 };
 
 class BatchLoader {

@@ -46,6 +46,35 @@ TEST(BatchLoader, ShuffleDependsOnTheEpochAndIsRepeatable) {
   EXPECT_TRUE(differs);
 }
 
+TEST(BatchLoader, RankSlicesTileEachBatchAndSampleAsTheWholeBatchDoes) {
+  graph::Graph g = test::path_graph();
+  NeighborSampler sampler(g, {/*fanouts=*/{1}, /*seed=*/3, 1});
+  std::vector<int32_t> seeds{0, 1, 2};
+  BatchLoader whole(sampler, seeds, {/*batch_size=*/3, /*epoch=*/1, /*shuffle_seed=*/5});
+  Batch all = *whole.next();
+  std::vector<int32_t> joined;
+  std::vector<int32_t> joined_neighbours;
+  for (int rank = 0; rank < 2; ++rank) {
+    LoaderOptions options{/*batch_size=*/3, /*epoch=*/1, /*shuffle_seed=*/5};
+    options.rank = rank;
+    options.num_ranks = 2;
+    BatchLoader slice(sampler, seeds, options);
+    Batch part = *slice.next();
+    EXPECT_EQ(part.global_size, 3);
+    EXPECT_EQ(part.seed_ids().size(), rank == 0 ? 1u : 2u);
+    for (size_t i = 0; i < part.seed_ids().size(); ++i) {
+      joined.push_back(part.seed_ids()[i]);
+      const Block& b = part.blocks[0];
+      joined_neighbours.push_back(b.src_ids[b.col[b.rowptr[i]]]);
+    }
+    EXPECT_FALSE(slice.next().has_value());
+  }
+  EXPECT_EQ(joined, all.seed_ids());
+  const Block& b = all.blocks[0];
+  for (size_t i = 0; i < joined.size(); ++i)
+    EXPECT_EQ(joined_neighbours[i], b.src_ids[b.col[b.rowptr[i]]]) << i;
+}
+
 TEST(BatchLoader, SamplingErrorSurfacesInNext) {
   graph::Graph g = test::path_graph();
   NeighborSampler sampler(g, {/*fanouts=*/{-1}, 0, 1});

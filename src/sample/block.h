@@ -37,6 +37,7 @@ struct Block {
 struct Batch {
   std::vector<Block> blocks;  // input layer first
   int64_t index = 0;          // position of this batch in its epoch
+  int64_t global_size = 0;    // seeds of the whole batch across ranks (>= this slice's)
 
   const std::vector<int32_t>& input_ids() const { return blocks.front().src_ids; }
   const std::vector<int32_t>& seed_ids() const { return blocks.back().dst_ids; }

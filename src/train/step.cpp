@@ -13,11 +13,15 @@ double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-StepResult loss_backward(const torch::Tensor& log_probs, const torch::Tensor& labels) {
+// Backpropagates sum(NLL) / `divisor`: the mean over this step's seeds, or,
+// for a rank's slice of a data-parallel batch, its share of the whole batch's
+// mean, so that summing gradients across ranks gives single-device gradients.
+StepResult loss_backward(const torch::Tensor& log_probs, const torch::Tensor& labels,
+                         int64_t divisor) {
   StepResult r;
-  torch::Tensor loss = torch::nll_loss(log_probs, labels);
-  loss.backward();
-  r.loss = loss.item<double>();
+  torch::Tensor loss_sum = torch::nll_loss(log_probs, labels, {}, at::Reduction::Sum);
+  (loss_sum / static_cast<double>(divisor)).backward();
+  r.loss = loss_sum.item<double>() / std::max<int64_t>(1, labels.size(0));
   r.correct = log_probs.argmax(1).eq(labels).sum().item<int64_t>();
   r.count = labels.size(0);
   return r;
@@ -44,7 +48,8 @@ StepResult forward_backward(nn::GnnModel& model, const graph::Graph& g, const Gr
   const double gather_seconds = seconds_since(start);
 
   start = Clock::now();
-  StepResult r = loss_backward(model->forward(tensors.features, graphs), labels);
+  StepResult r = loss_backward(model->forward(tensors.features, graphs), labels,
+                               std::max(batch.global_size, static_cast<int64_t>(seeds.size())));
   r.compute_seconds = seconds_since(start);
   r.gather_seconds = gather_seconds;
   return r;
@@ -64,7 +69,7 @@ StepResult forward_backward_full(nn::GnnModel& model, const std::vector<nn::Laye
 
   start = Clock::now();
   torch::Tensor log_probs = model->forward(tensors.features, graphs).index_select(0, train_nodes);
-  StepResult r = loss_backward(log_probs, labels);
+  StepResult r = loss_backward(log_probs, labels, labels.size(0));
   r.compute_seconds = seconds_since(start);
   r.gather_seconds = gather_seconds;
   return r;
