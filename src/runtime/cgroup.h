@@ -43,7 +43,8 @@ struct CgroupParent {
 // Locates this process's memory cgroup from the texts of /proc/self/mountinfo
 // and /proc/self/cgroup. Prefers v1 `memory` (on a hybrid system v2 then has
 // no memory controller). Returns nullopt when no memory controller is mounted.
-// Pure, for tests; `v2_controllers` reads a v2 directory's cgroup.controllers.
+// Pure, for tests: `v2_has_memory` says whether a v2 mount point's
+// cgroup.controllers lists memory.
 std::optional<CgroupParent> parse_memory_cgroup_parent(
     const std::string& mountinfo, const std::string& proc_self_cgroup,
     bool (*v2_has_memory)(const std::filesystem::path& dir));

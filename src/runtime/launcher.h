@@ -1,0 +1,112 @@
+// Local launcher: runs N worker processes of one command on this machine, the
+// emulation of N devices on loopback behind `edgegnn train --devices N`.
+//
+// Each worker is fork+exec of `argv` with the torchrun-style environment
+//   RANK=k  LOCAL_RANK=k  WORLD_SIZE=N  LOCAL_WORLD_SIZE=N
+//   MASTER_ADDR=127.0.0.1  MASTER_PORT=<a free port the launcher picked>
+//   EDGEGNN_WORKER=1  (kWorkerEnv: "you are a worker, do not launch again")
+// plus `extra_env`, stdin from /dev/null, and its own process group, so that
+// stopping a worker also stops the children it started.
+//
+// Output: each worker's stdout and stderr come through pipes and are written
+// line by line to `out` and `err`. Every stderr line is prefixed "[rank k] ";
+// stdout lines are prefixed too, except rank 0's: rank 0 reports the run's
+// results, so `edgegnn train --devices 4 > results.txt` reads like a
+// single-device run while logs and errors still say which rank spoke. A last
+// line without a newline is completed with one.
+//
+// Stopping: the first worker to fail (non-zero exit or killed by a signal)
+// makes the launcher send SIGTERM to every worker's process group, then SIGKILL
+// to those still running `kill_grace_seconds` later. SIGINT, SIGTERM or SIGHUP
+// to the launcher does the same (a second SIGINT skips the grace period). While
+// launch_local runs it owns those signals and SIGCHLD and ignores SIGPIPE; the
+// previous dispositions are restored before it returns. Workers also get
+// PR_SET_PDEATHSIG=SIGKILL, so they die with a launcher that is SIGKILLed
+// (their own children then are not reached: that needs the cgroup).
+//
+// Thread-safety: one launch_local at a time per process (signals are
+// process-wide); a second concurrent call throws Error. Call it from a thread
+// that lives until it returns (PDEATHSIG follows the forking thread).
+#pragma once
+
+#include <sys/types.h>
+
+#include <cstdint>
+#include <cstdio>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace edgegnn::runtime {
+
+inline constexpr const char* kWorkerEnv = "EDGEGNN_WORKER";
+
+struct LaunchOptions {
+  int num_workers = 1;
+  // The worker command, argv[0] looked up in PATH like execvp. E.g. the
+  // edgegnn train command line; workers see kWorkerEnv set.
+  std::vector<std::string> argv;
+  // Added to (or replacing in) every worker's environment.
+  std::map<std::string, std::string> extra_env;
+  // --enforce-memory cgroup: each worker runs in its own memory cgroup with
+  // this limit (see cgroup.h); launch fails with an Error where that is not
+  // possible. nullopt: no cgroup.
+  std::optional<int64_t> memory_limit_bytes;
+  // Between SIGTERM and SIGKILL when stopping workers.
+  double kill_grace_seconds = 5;
+  std::string master_addr = "127.0.0.1";
+  // 0 picks a free port on master_addr (find_free_port).
+  int master_port = 0;
+  // Where relayed worker output goes.
+  std::FILE* out = stdout;
+  std::FILE* err = stderr;
+};
+
+// How one worker ended.
+struct WorkerResult {
+  int rank = 0;
+  pid_t pid = 0;
+  int exit_code = -1;  // its exit status when it exited, else -1
+  int signal = 0;      // the signal that killed it, else 0
+  bool oom_killed = false;           // by the kernel, at its cgroup's limit
+  bool stopped_by_launcher = false;  // it was still running when the launcher began stopping
+  bool ok() const { return exit_code == 0; }
+};
+
+struct LaunchResult {
+  std::vector<WorkerResult> workers;  // by rank
+  int master_port = 0;
+  int failed_rank = -1;      // the first rank that failed on its own, or -1
+  int interrupt_signal = 0;  // the signal that stopped the launcher, or 0
+  // "" when all workers succeeded, else what stopped the run, e.g.
+  // "rank 1 exited with code 7", "rank 2 was killed by signal 9 (Killed)",
+  // "rank 2 was killed by the out-of-memory killer at its 1.0 GiB limit",
+  // "interrupted by signal 2 (Interrupt); stopped all 4 workers".
+  std::string message;
+  // Cleanup that failed (a cgroup that could not be removed); not errors of
+  // the run itself, for the caller to log.
+  std::vector<std::string> warnings;
+
+  bool ok() const { return message.empty(); }
+  // For the launcher process to exit with: 0; the failed worker's exit code;
+  // 128 + signal for a worker killed by a signal (137 for an OOM kill); or
+  // 128 + the signal that interrupted the launcher.
+  int exit_code() const;
+};
+
+// Starts the workers, relays their output, and returns when all have ended and
+// their output is drained. Throws Error when the launch itself fails (bad
+// options, a worker that cannot be started, cgroups that cannot be set up),
+// after stopping any workers already started.
+LaunchResult launch_local(const LaunchOptions& options);
+
+// What a worker's end means, for messages: "rank 1 exited with code 7", ...
+std::string describe_worker_exit(const WorkerResult& worker, std::optional<int64_t> memory_limit_bytes);
+
+// A TCP port on `addr` that was free a moment ago: bound with port 0, read
+// back, closed. Another process may take it before the workers bind it; the
+// window is small and the store then fails with "address in use".
+int find_free_port(const std::string& addr);
+
+}  // namespace edgegnn::runtime
