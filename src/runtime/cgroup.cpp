@@ -2,11 +2,12 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <fstream>
 #include <sstream>
@@ -124,7 +125,8 @@ std::optional<CgroupParent> parse_memory_cgroup_parent(const std::string& mounti
   auto join = [](const Mount& mount, std::string path) {
     if (mount.root != "/" && path.compare(0, mount.root.size(), mount.root) == 0)
       path = path.substr(mount.root.size());
-    return fs::path(mount.point) / fs::path(path).relative_path();
+    const fs::path relative = fs::path(path).relative_path();
+    return relative.empty() ? fs::path(mount.point) : fs::path(mount.point) / relative;
   };
   if (v1 && v1_path) return CgroupParent{CgroupVersion::kCgroupV1, join(*v1, *v1_path)};
   if (v2 && v2_path && v2_has_memory(v2->point))
@@ -141,14 +143,15 @@ CgroupParent find_memory_cgroup_parent(const std::string& flag) {
         "rely on the RSS watch",
         flag);
   check(::access(parent->dir.c_str(), W_OK) == 0,
-        "{}: {} is not writable (run as root, or drop --enforce-memory to rely on the RSS watch)", flag,
-        parent->dir.string());
+        "{}: {} is not writable (run as root, or drop --enforce-memory to rely on the RSS watch)",
+        flag, parent->dir.string());
   return *parent;
 }
 
 MemoryCgroup::MemoryCgroup(const CgroupParent& parent, const std::string& name, int64_t limit_bytes)
     : version_(parent.version), dir_(parent.dir / name), limit_bytes_(limit_bytes) {
-  check(limit_bytes > 0, "{}: memory limit must be more than 0 bytes, got {}", dir_.string(), limit_bytes);
+  check(limit_bytes > 0, "{}: memory limit must be more than 0 bytes, got {}", dir_.string(),
+        limit_bytes);
   if (parent.version == CgroupVersion::kCgroupV2 &&
       !has_controller(read_text(parent.dir / "cgroup.subtree_control"), "memory")) {
     const int error = write_control(parent.dir / "cgroup.subtree_control", "+memory");
@@ -168,7 +171,8 @@ MemoryCgroup::MemoryCgroup(const CgroupParent& parent, const std::string& name, 
     fail("{}: cannot create the cgroup ({})", failed.string(), std::strerror(error));
   }
   const std::string limit = std::to_string(limit_bytes);
-  const fs::path limit_file = dir_ / (version_ == CgroupVersion::kCgroupV1 ? "memory.limit_in_bytes" : "memory.max");
+  const fs::path limit_file =
+      dir_ / (version_ == CgroupVersion::kCgroupV1 ? "memory.limit_in_bytes" : "memory.max");
   const int error = write_control(limit_file, limit);
   if (error != 0) {
     remove();
@@ -195,8 +199,10 @@ void MemoryCgroup::add_process(pid_t pid) const {
 }
 
 int64_t MemoryCgroup::oom_kill_count() const {
-  if (version_ == CgroupVersion::kCgroupV2) return read_keyed(dir_ / "memory.events", "oom_kill").value_or(0);
-  if (std::optional<int64_t> count = read_keyed(dir_ / "memory.oom_control", "oom_kill")) return *count;
+  if (version_ == CgroupVersion::kCgroupV2)
+    return read_keyed(dir_ / "memory.events", "oom_kill").value_or(0);
+  if (std::optional<int64_t> count = read_keyed(dir_ / "memory.oom_control", "oom_kill"))
+    return *count;
   // Before Linux 4.13 v1 has no counter: hitting the limit is the best hint.
   int64_t failcnt = 0;
   std::ifstream(dir_ / "memory.failcnt") >> failcnt;
@@ -213,7 +219,9 @@ bool MemoryCgroup::remove(std::string* why) {
     if (::rmdir(dir_.c_str()) == 0 || errno == ENOENT) break;
     const int error = errno;
     if (error != EBUSY || std::chrono::steady_clock::now() > deadline) {
-      if (why) *why = fmt::format("{}: cannot remove the cgroup ({})", dir_.string(), std::strerror(error));
+      if (why)
+        *why =
+            fmt::format("{}: cannot remove the cgroup ({})", dir_.string(), std::strerror(error));
       return false;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));

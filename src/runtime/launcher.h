@@ -6,7 +6,9 @@
 //   MASTER_ADDR=127.0.0.1  MASTER_PORT=<a free port the launcher picked>
 //   EDGEGNN_WORKER=1  (kWorkerEnv: "you are a worker, do not launch again")
 // plus `extra_env`, stdin from /dev/null, and its own process group, so that
-// stopping a worker also stops the children it started.
+// stopping a worker also stops the children it started, and so that a Ctrl-C at
+// the terminal reaches only the launcher, which then stops the workers in order.
+// When a worker ends, whatever it left running in its group is SIGKILLed.
 //
 // Output: each worker's stdout and stderr come through pipes and are written
 // line by line to `out` and `err`. Every stderr line is prefixed "[rank k] ";
@@ -18,7 +20,8 @@
 // Stopping: the first worker to fail (non-zero exit or killed by a signal)
 // makes the launcher send SIGTERM to every worker's process group, then SIGKILL
 // to those still running `kill_grace_seconds` later. SIGINT, SIGTERM or SIGHUP
-// to the launcher does the same (a second SIGINT skips the grace period). While
+// to the launcher does the same (another one during the stop skips the grace
+// period; the first cause of the stop is the one reported). While
 // launch_local runs it owns those signals and SIGCHLD and ignores SIGPIPE; the
 // previous dispositions are restored before it returns. Workers also get
 // PR_SET_PDEATHSIG=SIGKILL, so they die with a launcher that is SIGKILLed
@@ -67,8 +70,8 @@ struct LaunchOptions {
 struct WorkerResult {
   int rank = 0;
   pid_t pid = 0;
-  int exit_code = -1;  // its exit status when it exited, else -1
-  int signal = 0;      // the signal that killed it, else 0
+  int exit_code = -1;                // its exit status when it exited, else -1
+  int signal = 0;                    // the signal that killed it, else 0
   bool oom_killed = false;           // by the kernel, at its cgroup's limit
   bool stopped_by_launcher = false;  // it was still running when the launcher began stopping
   bool ok() const { return exit_code == 0; }
@@ -102,7 +105,8 @@ struct LaunchResult {
 LaunchResult launch_local(const LaunchOptions& options);
 
 // What a worker's end means, for messages: "rank 1 exited with code 7", ...
-std::string describe_worker_exit(const WorkerResult& worker, std::optional<int64_t> memory_limit_bytes);
+std::string describe_worker_exit(const WorkerResult& worker,
+                                 std::optional<int64_t> memory_limit_bytes);
 
 // A TCP port on `addr` that was free a moment ago: bound with port 0, read
 // back, closed. Another process may take it before the workers bind it; the

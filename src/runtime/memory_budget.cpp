@@ -17,10 +17,12 @@ std::string format_over_budget(int rank, int64_t peak_bytes, int64_t budget_byte
 }
 
 MemoryWatch::MemoryWatch(MemoryWatchOptions options) : options_(std::move(options)) {
-  edgegnn::check(options_.budget_bytes > 0, "rank {}: memory budget must be more than 0 bytes, got {}",
-        options_.rank, options_.budget_bytes);
-  edgegnn::check(options_.poll_seconds > 0, "rank {}: memory watch poll interval must be positive, got {} s",
-        options_.rank, options_.poll_seconds);
+  edgegnn::check(options_.budget_bytes > 0,
+                 "rank {}: memory budget must be more than 0 bytes, got {}", options_.rank,
+                 options_.budget_bytes);
+  edgegnn::check(options_.poll_seconds > 0,
+                 "rank {}: memory watch poll interval must be positive, got {} s", options_.rank,
+                 options_.poll_seconds);
   thread_ = std::thread([this] { run(); });
 }
 

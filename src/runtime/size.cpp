@@ -20,9 +20,8 @@ long double unit_bytes(const std::string& unit) {
     const char* name;
     long double bytes;
   } kUnits[] = {
-      {"", 1},           {"b", 1},
-      {"kb", 1e3L},      {"mb", 1e6L},      {"gb", 1e9L},      {"tb", 1e12L},
-      {"kib", 0x1p10L},  {"mib", 0x1p20L},  {"gib", 0x1p30L},  {"tib", 0x1p40L},
+      {"", 1},       {"b", 1},         {"kb", 1e3L},     {"mb", 1e6L},     {"gb", 1e9L},
+      {"tb", 1e12L}, {"kib", 0x1p10L}, {"mib", 0x1p20L}, {"gib", 0x1p30L}, {"tib", 0x1p40L},
   };
   const std::string key = lower(unit);
   for (const auto& u : kUnits)
@@ -34,7 +33,8 @@ long double unit_bytes(const std::string& unit) {
 
 int64_t parse_size(const std::string& text, const std::string& flag) {
   auto not_a_size = [&] {
-    return Error(fmt::format("{}: '{}' is not a size (use e.g. 512MiB, 1.5GB or bytes)", flag, text));
+    return Error(
+        fmt::format("{}: '{}' is not a size (use e.g. 512MiB, 1.5GB or bytes)", flag, text));
   };
   size_t i = 0;
   while (i < text.size() && std::isspace(static_cast<unsigned char>(text[i]))) ++i;
@@ -46,7 +46,8 @@ int64_t parse_size(const std::string& text, const std::string& flag) {
     value = value * 10 + (text[i] - '0');
   if (i < text.size() && text[i] == '.') {
     long double scale = 0.1L;
-    for (++i; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i])); ++i, ++num_digits) {
+    for (++i; i < text.size() && std::isdigit(static_cast<unsigned char>(text[i]));
+         ++i, ++num_digits) {
       value += scale * (text[i] - '0');
       scale /= 10;
     }
@@ -61,7 +62,8 @@ int64_t parse_size(const std::string& text, const std::string& flag) {
   const long double bytes = std::round(value * multiplier);
   // 2^63 is exactly representable, so this comparison has no rounding trouble.
   if (bytes >= 0x1p63L)
-    fail("{}: '{}' is too large (at most {} bytes)", flag, text, std::numeric_limits<int64_t>::max());
+    fail("{}: '{}' is too large (at most {} bytes)", flag, text,
+         std::numeric_limits<int64_t>::max());
   return static_cast<int64_t>(bytes);
 }
 

@@ -26,10 +26,13 @@ EpochStats SingleStrategy::train_epoch(int64_t epoch, runtime::Progress& progres
     progress.start_epoch(epoch, options_.epochs, 1);
     return train_full_batch(progress);
   }
-  sample::BatchLoader loader(*sampler_, train_nodes_,
-                             {options_.batch_size, epoch, options_.seed});
+  sample::BatchLoader loader(*sampler_, train_nodes_, loader_options(epoch));
   progress.start_epoch(epoch, options_.epochs, loader.num_batches());
-  return run_minibatch_epoch(loader, state_, graph_, tensors_, progress);
+  return run_minibatch_epoch(loader, state_, graph_, tensors_, progress, [this] { before_step(); });
+}
+
+sample::LoaderOptions SingleStrategy::loader_options(int64_t epoch) const {
+  return {options_.batch_size, epoch, options_.seed};
 }
 
 EpochStats SingleStrategy::train_full_batch(runtime::Progress& progress) {

@@ -1,10 +1,13 @@
 // SingleStrategy: everything on one device — reddit.py. Mini-batches of
 // sampled blocks (prefetched on a background thread) or full-batch steps.
+// DataStrategy derives from it: it changes only which slice of each batch a
+// device takes and what happens between backward and the optimizer step.
 #pragma once
 
 #include <memory>
 
 #include "graph/graph.h"
+#include "sample/batch_loader.h"
 #include "sample/neighbor_sampler.h"
 #include "train/graph_tensors.h"
 #include "train/strategy.h"
@@ -22,6 +25,12 @@ class SingleStrategy : public Strategy {
   EpochStats train_epoch(int64_t epoch, runtime::Progress& progress) override;
   Accuracy evaluate() override;
   std::vector<DeviceReport> device_reports() const override;
+
+ protected:
+  // The loader of this device's share of an epoch's batches.
+  virtual sample::LoaderOptions loader_options(int64_t epoch) const;
+  // Between backward and the optimizer step (e.g. averaging gradients).
+  virtual void before_step() {}
 
  private:
   EpochStats train_full_batch(runtime::Progress& progress);

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -28,6 +29,8 @@ struct TrainOptions {
   int eval_every = 1;            // epochs between evaluations; 0 = only after the last
   int64_t eval_chunk_nodes = 8192;  // nodes per chunk in layer-wise inference
   std::string checkpoint_dir;    // save after every epoch when set
+  bool write_checkpoints = true;  // false on ranks other than 0 (same weights)
+  std::optional<int64_t> memory_budget_bytes;  // per device, reported in metrics
   bool resume = false;           // continue from checkpoint_dir
   std::string metrics_out;       // metrics JSON path, when set
   bool progress = true;          // progress bar / lines on stderr

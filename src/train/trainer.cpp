@@ -125,7 +125,7 @@ RunRecord Trainer::run() {
     e.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     record.epochs.push_back(e);
     progress.end_epoch(fmt::format("{} ({:.1f} s)", summary, e.seconds));
-    if (!options_.checkpoint_dir.empty())
+    if (!options_.checkpoint_dir.empty() && options_.write_checkpoints)
       runtime::save_checkpoint(options_.checkpoint_dir, *state_.model, *state_.optimizer,
                                checkpoint_meta(record, epoch));
   }
@@ -133,6 +133,7 @@ RunRecord Trainer::run() {
   if (!record.epochs.empty() && record.epochs.back().accuracy)
     record.last = *record.epochs.back().accuracy;
   record.devices = strategy_.device_reports();
+  for (auto& device : record.devices) device.memory_budget_bytes = options_.memory_budget_bytes;
   return record;
 }
 
