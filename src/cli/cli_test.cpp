@@ -113,7 +113,10 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"train --dataset cora", "--root"},
         BadInput{"train --dataset synthetic-tiny --resume", "--resume: needs --checkpoint"},
         BadInput{"train --dataset synthetic-tiny --resume --checkpoint /nonexistent", "/nonexistent"},
-        BadInput{"train --dataset synthetic-tiny --strategy data", "--strategy: 'data'"},
+        BadInput{"train --dataset synthetic-tiny --strategy pipeline", "--strategy: 'pipeline'"},
+        BadInput{"train --dataset synthetic-tiny --strategy data --backend nccl", "--backend: unknown backend 'nccl'"},
+        BadInput{"train --dataset synthetic-tiny --devices 2", "--devices: 2 devices need"},
+        BadInput{"train --dataset synthetic-tiny --memory-budget 12XB", "--memory-budget: '12XB' is not a size"},
         BadInput{"eval --dataset synthetic-tiny --checkpoint /nonexistent", "/nonexistent"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return std::to_string(info.index); });
 

@@ -5,6 +5,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "train/train_options.h"
 
@@ -35,10 +36,22 @@ struct TrainArgs {
   train::TrainOptions options;
   std::string strategy = "single";
   int devices = 1;
+  std::string backend = "gloo";             // gloo | mpi
   std::string weight_decay_layers = "all";  // all | first
   bool quiet = false;
+  std::string memory_budget;   // --memory-budget SIZE, "" = none
+  std::string enforce_memory;  // --enforce-memory cgroup
+  double comm_timeout_seconds = 60;
+  // Multi-host placement (torchrun-style; the environment variables RANK,
+  // WORLD_SIZE, MASTER_ADDR, MASTER_PORT say the same). -1 / 0 / "": unset.
+  int rank = -1;
+  int world_size = 0;
+  std::string master_addr;
+  int master_port = 0;
+  std::vector<std::string> command_line;  // this process's argv, to start workers with
 };
-void run_train(TrainArgs& args);
+// Returns the process exit code (a local launch returns its workers').
+int run_train(TrainArgs& args);
 
 struct EvalArgs {
   DatasetArgs data;

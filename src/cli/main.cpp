@@ -74,8 +74,23 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
   cmd->add_option("--threads", o.threads, "threads (0 = the cores available)")->default_val(0);
   cmd->add_option("--eval-every", o.eval_every, "epochs between evaluations, 0 = last only")
       ->default_val(1);
-  cmd->add_option("--strategy", args.strategy, "single")->default_val("single");
-  cmd->add_option("--devices", args.devices, "devices")->default_val(1);
+  cmd->add_option("--strategy", args.strategy, "single | data")->default_val("single");
+  cmd->add_option("--devices", args.devices,
+                  "devices; with no host settings, emulated as local workers on loopback")
+      ->default_val(1);
+  cmd->add_option("--backend", args.backend, "gloo | mpi")->default_val("gloo");
+  cmd->add_option("--memory-budget", args.memory_budget,
+                  "per-device budget, e.g. 1GiB: a device whose peak RSS crosses it stops");
+  cmd->add_option("--enforce-memory", args.enforce_memory,
+                  "cgroup: also run each local worker in a memory cgroup at the budget")
+      ->check(CLI::IsMember({"cgroup"}));
+  cmd->add_option("--comm-timeout", args.comm_timeout_seconds,
+                  "seconds a device waits for a peer before failing")
+      ->default_val(60);
+  cmd->add_option("--rank", args.rank, "this host's rank (multi-host; or RANK)");
+  cmd->add_option("--world-size", args.world_size, "hosts in the run (or WORLD_SIZE)");
+  cmd->add_option("--master-addr", args.master_addr, "rank 0's address (or MASTER_ADDR)");
+  cmd->add_option("--master-port", args.master_port, "rank 0's port (or MASTER_PORT)");
   cmd->add_option("--checkpoint", o.checkpoint_dir, "save a checkpoint here after every epoch");
   cmd->add_flag("--resume", o.resume, "continue from --checkpoint");
   cmd->add_option("--metrics-out", o.metrics_out, "write the run's metrics JSON here");
@@ -106,11 +121,13 @@ int main(int argc, char** argv) {
   generate_cmd->callback([&] { run = [&] { run_generate(generate); }; });
 
   TrainArgs train;
+  train.command_line.assign(argv, argv + argc);
+  int exit_code = 0;
   auto* train_cmd = app.add_subcommand("train", "Train a GNN (defaults: PyG's reddit.py)");
   add_train_flags(train_cmd, train);
   train_cmd->callback([&] {
     apply_model_defaults(train_cmd, train);
-    run = [&] { run_train(train); };
+    run = [&] { exit_code = run_train(train); };
   });
 
   EvalArgs eval;
@@ -128,7 +145,7 @@ int main(int argc, char** argv) {
   }
   try {
     run();
-    return 0;
+    return exit_code;
   } catch (const edgegnn::Error& e) {
     fmt::print(stderr, "edgegnn: error: {}\n", e.what());
     return 2;

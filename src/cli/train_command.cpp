@@ -1,12 +1,24 @@
+#include <unistd.h>
+
+#include <cstdlib>
+#include <filesystem>
 #include <fstream>
+#include <memory>
+#include <optional>
 
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "comm/communicator.h"
+#include "core/parallel.h"
 #include "graph/dataset.h"
 #include "runtime/checkpoint.h"
+#include "runtime/launcher.h"
+#include "runtime/memory_budget.h"
 #include "runtime/memory_meter.h"
+#include "runtime/size.h"
 #include "runtime/threads.h"
+#include "train/data_strategy.h"
 #include "train/single_strategy.h"
 #include "train/trainer.h"
 
@@ -24,44 +36,140 @@ void write_text_atomically(const std::string& path, const std::string& text) {
   check(std::rename(tmp.c_str(), path.c_str()) == 0, "--metrics-out: cannot write {}", path);
 }
 
+std::optional<std::string> env(const char* name) {
+  const char* value = std::getenv(name);
+  return value ? std::optional<std::string>(value) : std::nullopt;
+}
+
+int env_int(const char* name, int fallback) {
+  auto value = env(name);
+  if (!value) return fallback;
+  try {
+    return std::stoi(*value);
+  } catch (const std::exception&) {
+    fail("environment variable {}='{}' is not a number", name, *value);
+  }
+}
+
+// A process is a worker of a distributed run when a launcher placed it: our
+// local launcher, torchrun-style variables on a multi-host run, or mpirun.
+bool is_worker(const TrainArgs& args) {
+  return env(runtime::kWorkerEnv) || env("RANK") || env("OMPI_COMM_WORLD_RANK") || args.rank >= 0;
+}
+
+// `--devices N` with no host settings: N workers of this same command on
+// loopback (under mpirun for --backend mpi), and this process waits for them.
+int launch_local_workers(const TrainArgs& args) {
+  std::vector<std::string> command{std::filesystem::read_symlink("/proc/self/exe").string()};
+  command.insert(command.end(), args.command_line.begin() + 1, args.command_line.end());
+  // Emulated devices share this machine's cores instead of each taking all.
+  if (args.options.threads == 0) {
+    command.push_back("--threads");
+    command.push_back(std::to_string(std::max(1, available_cores() / args.devices)));
+  }
+  runtime::LaunchOptions launch;
+  launch.num_workers = args.devices;
+  if (args.backend == "mpi") {
+    std::vector<std::string> mpirun{"mpirun", "--oversubscribe", "-np", std::to_string(args.devices)};
+    if (geteuid() == 0) mpirun.push_back("--allow-run-as-root");
+    command.insert(command.begin(), mpirun.begin(), mpirun.end());
+    launch.num_workers = 1;  // mpirun starts the ranks
+  }
+  launch.argv = command;
+  if (args.enforce_memory == "cgroup") {
+    check(args.options.memory_budget_bytes.has_value(),
+          "--enforce-memory cgroup: needs --memory-budget SIZE");
+    launch.memory_limit_bytes = args.options.memory_budget_bytes;
+  }
+  runtime::LaunchResult result = runtime::launch_local(launch);
+  for (const auto& warning : result.warnings) fmt::print(stderr, "edgegnn: warning: {}\n", warning);
+  if (!result.ok()) fmt::print(stderr, "edgegnn: error: {}\n", result.message);
+  return result.exit_code();
+}
+
 }  // namespace
 
-void run_train(TrainArgs& args) {
+int run_train(TrainArgs& args) {
   train::TrainOptions& o = args.options;
-  check(args.strategy == "single",
-        "--strategy: '{}' is not available in this version (available: single)", args.strategy);
-  check(args.devices == 1, "--devices: {} devices need a distributed strategy, not yet available",
-        args.devices);
+  check(args.strategy == "single" || args.strategy == "data",
+        "--strategy: '{}' is not available in this version (available: single, data)",
+        args.strategy);
+  check(args.strategy != "single" || args.devices == 1,
+        "--devices: {} devices need a distributed strategy (--strategy data)", args.devices);
+  check(args.devices >= 1, "--devices: {} is not a positive device count", args.devices);
+  check(args.backend == "gloo" || args.backend == "mpi", "--backend: unknown backend '{}' (gloo, mpi)",
+        args.backend);
+  check(args.comm_timeout_seconds > 0, "--comm-timeout: {} is not a positive number of seconds",
+        args.comm_timeout_seconds);
+  if (!args.memory_budget.empty())
+    o.memory_budget_bytes = runtime::parse_size(args.memory_budget, "--memory-budget");
   o.decay_first_layer_only = args.weight_decay_layers == "first";
   o.progress = !args.quiet;
   train::validate(o);
+  const bool distributed = args.strategy != "single";
+  if (distributed && !is_worker(args)) return launch_local_workers(args);
+
+  std::unique_ptr<comm::Communicator> communicator;
+  int rank = 0;
+  if (distributed) {
+    comm::CommOptions c;
+    c.backend = args.backend;
+    c.rank = args.rank >= 0 ? args.rank : env_int("RANK", 0);
+    c.size = args.world_size > 0 ? args.world_size : env_int("WORLD_SIZE", args.devices);
+    c.master_addr = args.master_addr.empty() ? env("MASTER_ADDR").value_or("127.0.0.1") : args.master_addr;
+    c.master_port = args.master_port > 0 ? args.master_port : env_int("MASTER_PORT", 29500);
+    c.timeout = std::chrono::milliseconds(static_cast<int64_t>(args.comm_timeout_seconds * 1000));
+    communicator = comm::make_communicator(c);
+    rank = communicator->rank();
+  }
+  // Logs stay readable with one progress display: rank 0's.
+  o.progress = o.progress && rank == 0;
+  std::unique_ptr<runtime::MemoryWatch> watch;
+  if (o.memory_budget_bytes)
+    watch = std::make_unique<runtime::MemoryWatch>(runtime::MemoryWatchOptions{
+        rank, *o.memory_budget_bytes, 0.05, runtime::exit_over_budget});
+
   o.threads = runtime::configure_threads(o.threads);
   // A bad checkpoint fails now, not after loading the data.
   if (o.resume) runtime::read_checkpoint_meta(o.checkpoint_dir);
-
   graph::Graph g = graph::load_dataset(o.dataset, o.root, {o.seed, o.threads});
   if (o.normalize_features) graph::row_normalize_features(g);
   o.model.in_features = g.num_features;
   o.model.num_classes = g.num_classes;
   if (o.progress)
     fmt::print(stderr, "{}: {} nodes, {} edges, {} features, {} classes; {} {}x{} on {} threads\n",
-             g.name, g.num_nodes, g.num_edges(), g.num_features, g.num_classes, o.model.kind,
-             o.model.num_layers, o.model.hidden, o.threads);
+               g.name, g.num_nodes, g.num_edges(), g.num_features, g.num_classes, o.model.kind,
+               o.model.num_layers, o.model.hidden, o.threads);
+  // Only rank 0 writes checkpoints: the weights are the same on every rank.
+  o.write_checkpoints = rank == 0;
 
   train::TrainingState state = train::make_training_state(o);
-  train::SingleStrategy strategy(g, state, o);
-  train::Trainer trainer(strategy, state, o);
-  train::RunRecord record = trainer.run();
+  std::unique_ptr<train::Strategy> strategy;
+  if (communicator)
+    strategy = std::make_unique<train::DataStrategy>(g, state, o, *communicator);
+  else
+    strategy = std::make_unique<train::SingleStrategy>(g, state, o);
+  train::RunRecord record = train::Trainer(*strategy, state, o).run();
+  if (watch) watch->check();
+  if (rank != 0) return 0;
 
   fmt::print("test accuracy {:.4f} (best validation {:.4f} at epoch {}), last epoch: val {:.4f} "
              "test {:.4f}\n",
              record.best_test_acc, record.best_val_acc, record.best_epoch, record.last.val,
              record.last.test);
-  fmt::print("peak memory {:.1f} MiB, {:.1f} s in {} epochs\n",
-             runtime::peak_rss_bytes() / 1048576.0, record.seconds_total, record.epochs.size());
+  int64_t largest_peak = 0;
+  for (const auto& d : record.devices) largest_peak = std::max(largest_peak, d.peak_rss_bytes);
+  fmt::print("peak memory {:.1f} MiB{}, {:.1f} s in {} epochs\n", largest_peak / 1048576.0,
+             record.devices.size() > 1 ? " (largest device)" : "", record.seconds_total,
+             record.epochs.size());
   if (!o.metrics_out.empty())
-    write_text_atomically(o.metrics_out,
-                          train::metrics_json(record, o, strategy.name(), 1, "none").dump(2) + "\n");
+    write_text_atomically(
+        o.metrics_out,
+        train::metrics_json(record, o, strategy->name(), communicator ? communicator->size() : 1,
+                            communicator ? args.backend : "none")
+                .dump(2) +
+            "\n");
+  return 0;
 }
 
 }  // namespace edgegnn::cli

@@ -64,6 +64,7 @@ std::vector<DeviceReport> SingleStrategy::device_reports() const {
   DeviceReport report;
   report.role = "trainer";
   report.peak_rss_bytes = runtime::peak_rss_bytes();
+  report.parameter_checksum = parameter_checksum(state_.model);
   return {report};
 }
 

@@ -31,6 +31,7 @@ class SingleStrategy : public Strategy {
   virtual sample::LoaderOptions loader_options(int64_t epoch) const;
   // Between backward and the optimizer step (e.g. averaging gradients).
   virtual void before_step() {}
+  TrainingState& training_state() const { return state_; }
 
  private:
   EpochStats train_full_batch(runtime::Progress& progress);

@@ -32,6 +32,9 @@ struct DeviceReport {
   int64_t bytes_sent = 0;
   int64_t bytes_received = 0;
   std::optional<int64_t> memory_budget_bytes;
+  // Sum of |w| over the model's parameters after training, so a run can show
+  // that data-parallel devices ended with identical weights.
+  double parameter_checksum = 0;
 };
 
 class Strategy {

@@ -148,6 +148,7 @@ nlohmann::json metrics_json(const RunRecord& record, const TrainOptions& options
                           {"peak_rss_bytes", d.peak_rss_bytes},
                           {"bytes_sent", d.bytes_sent},
                           {"bytes_received", d.bytes_received},
+                          {"parameter_checksum", d.parameter_checksum},
                           {"memory_budget_bytes", d.memory_budget_bytes
                                                       ? nlohmann::json(*d.memory_budget_bytes)
                                                       : nlohmann::json(nullptr)}});

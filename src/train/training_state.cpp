@@ -25,4 +25,10 @@ TrainingState make_training_state(const TrainOptions& options) {
   return state;
 }
 
+double parameter_checksum(const nn::GnnModel& model) {
+  double sum = 0;
+  for (const auto& p : model->parameters()) sum += p.detach().abs().sum().item<double>();
+  return sum;
+}
+
 }  // namespace edgegnn::train

@@ -21,4 +21,7 @@ struct TrainingState {
 // generator with options.seed first, so initial weights depend only on it.
 TrainingState make_training_state(const TrainOptions& options);
 
+// Sum of |w| over all parameters, in double (a fingerprint, not a hash).
+double parameter_checksum(const nn::GnnModel& model);
+
 }  // namespace edgegnn::train

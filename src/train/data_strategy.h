@@ -1,0 +1,38 @@
+// DataStrategy: data parallelism — ddp_reddit.py over Gloo, mpi_reddit.py
+// (Horovod) over MPI. Every device holds the whole graph and model; each
+// global batch (--batch-size) is cut into one slice per device, every device
+// samples and trains on its slice, and the gradients are summed across devices
+// in fused buckets before every device takes the same optimizer step. The
+// loss of a slice is scaled by the global batch size, so the summed gradient
+// is the single-device gradient and the devices' weights stay bit-identical.
+#pragma once
+
+#include "comm/communicator.h"
+#include "train/gradient_buckets.h"
+#include "train/single_strategy.h"
+
+namespace edgegnn::train {
+
+// DDP's default bucket size.
+inline constexpr int64_t kGradientBucketBytes = 25 << 20;
+
+class DataStrategy : public SingleStrategy {
+ public:
+  // Borrows everything; all must outlive the strategy.
+  DataStrategy(const graph::Graph& graph, TrainingState& state, const TrainOptions& options,
+               comm::Communicator& comm);
+
+  std::string name() const override { return "data"; }
+  // Per-rank reports, gathered on every rank (a collective: all ranks call it).
+  std::vector<DeviceReport> device_reports() const override;
+
+ protected:
+  sample::LoaderOptions loader_options(int64_t epoch) const override;
+  void before_step() override;
+
+ private:
+  comm::Communicator& comm_;
+  GradientBuckets buckets_;
+};
+
+}  // namespace edgegnn::train
