@@ -1,4 +1,5 @@
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 
 #include <gtest/gtest.h>
@@ -77,6 +78,62 @@ TEST(Cli, EvalReportsTheAccuracyOfACheckpoint) {
                                 "--epochs 4 --resume --checkpoint " + dir.string());
   EXPECT_EQ(wider.exit_code, 2) << wider.output;
   EXPECT_NE(wider.output.find("\"hidden\":16"), std::string::npos) << wider.output;
+}
+
+nlohmann::json train_metrics(const std::string& args) {
+  auto metrics = test::scratch_dir("run") / "metrics.json";
+  CommandResult run = edgegnn("train --quiet --dataset synthetic-tiny --hidden 16 --fanouts 5,5 "
+                              "--batch-size 32 --epochs 5 --dropout 0 --metrics-out " +
+                              metrics.string() + " " + args);
+  EXPECT_EQ(run.exit_code, 0) << args << "\n" << run.output;
+  std::ifstream in(metrics);
+  return in.good() ? nlohmann::json::parse(in) : nlohmann::json();
+}
+
+TEST(Cli, DataParallelMatchesSingleAndKeepsRanksIdentical) {
+  nlohmann::json single = train_metrics("");
+  ASSERT_FALSE(single.is_null());
+  for (std::string backend : {"gloo", "mpi"}) {
+    nlohmann::json data = train_metrics("--strategy data --devices 2 --backend " + backend);
+    ASSERT_FALSE(data.is_null()) << backend;
+    EXPECT_EQ(data["strategy"], "data");
+    EXPECT_EQ(data["backend"], backend);
+    ASSERT_EQ(data["per_device"].size(), 2u) << backend;
+    // Summed slice gradients equal the single-device gradient, so accuracy
+    // matches to within a node of the 60 test nodes.
+    EXPECT_NEAR(data["last_test_acc"].get<double>(), single["last_test_acc"].get<double>(), 0.02)
+        << backend;
+    const auto& devices = data["per_device"];
+    EXPECT_EQ(devices[0]["parameter_checksum"], devices[1]["parameter_checksum"]) << backend;
+    EXPECT_NEAR(devices[0]["parameter_checksum"].get<double>(),
+                single["per_device"][0]["parameter_checksum"].get<double>(), 1e-3)
+        << backend;
+    EXPECT_GT(devices[0]["bytes_sent"].get<int64_t>(), 0) << backend;
+  }
+}
+
+TEST(Cli, AKilledWorkerStopsTheRunNamingIt) {
+  // Rank 1 of 3 is killed once training runs; the launcher stops the rest.
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult run;
+  run.exit_code = test::run_command(
+      "(" + test::edgegnn_binary() +
+          " train --dataset synthetic-reddit-mini --strategy data --devices 3 --epochs 50"
+          " --comm-timeout 10 & sleep 6; pkill -9 -f 'edgegnn train.*--threads' -n; wait $!)",
+      &run.output);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("was killed by signal 9"), std::string::npos) << run.output;
+  EXPECT_LT(seconds, 40) << run.output;
+}
+
+TEST(Cli, ABudgetSmallerThanTheGraphStopsTheDeviceWithItsRank) {
+  CommandResult run = edgegnn(
+      "train --dataset synthetic-reddit-mini --strategy data --devices 2 --memory-budget 100MiB");
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("crossed the budget of 100.0 MiB"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("rank "), std::string::npos) << run.output;
 }
 
 struct BadInput {
