@@ -30,6 +30,12 @@ void Progress::step(int64_t done, const std::string& status) {
   std::fflush(stream_);
 }
 
+void Progress::status(const std::string& text) {
+  if (!enabled_ || !terminal_) return;
+  fmt::print(stream_, "\r\033[Kepoch {}/{} {}", epoch_, num_epochs_, text);
+  std::fflush(stream_);
+}
+
 void Progress::end_epoch(const std::string& summary) {
   if (!enabled_) return;
   fmt::print(stream_, "{}epoch {}/{} {}\n", terminal_ ? "\r\033[K" : "", epoch_, num_epochs_,

@@ -20,6 +20,9 @@ class Progress {
   void start_epoch(int64_t epoch, int64_t num_epochs, int64_t num_steps);
   // Step `done` of the epoch finished; `status` is shown after the bar.
   void step(int64_t done, const std::string& status);
+  // Replaces the bar with a transient status (e.g. "evaluating") on a
+  // terminal; prints nothing elsewhere.
+  void status(const std::string& text);
   // Ends the epoch's bar with a summary line.
   void end_epoch(const std::string& summary);
   // A free line (e.g. evaluation results).

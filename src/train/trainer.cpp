@@ -112,6 +112,7 @@ RunRecord Trainer::run() {
     std::string summary = fmt::format("loss {:.4f} train {:.4f}", e.stats.loss, e.stats.train_acc);
     if (evaluate) {
       const auto eval_start = Clock::now();
+      progress.status("evaluating on all nodes with all neighbours...");
       e.accuracy = strategy_.evaluate();
       e.eval_seconds = std::chrono::duration<double>(Clock::now() - eval_start).count();
       record.last = *e.accuracy;
