@@ -22,14 +22,6 @@ std::vector<T> to_vector(const Buffer<T>& buffer) {
   return std::vector<T>(buffer.begin(), buffer.end());
 }
 
-void run_python(const std::string& python, const fs::path& dir, const std::string& script) {
-  std::ofstream(dir / "script.py") << script;
-  std::string output;
-  int code =
-      test::run_command(python + " " + (dir / "script.py").string() + " " + dir.string(), &output);
-  ASSERT_EQ(code, 0) << output;
-}
-
 NpyArray byte_string(const std::string& text) {
   return NpyArray{NpyDtype::kBytes, static_cast<int64_t>(text.size()), /*shape=*/{}, false,
                   std::vector<uint8_t>(text.begin(), text.end())};
@@ -88,7 +80,7 @@ TEST(RedditNpz, ReadsScipyCooAndCsrGraphs) {
   const std::string python = test::python_with_scipy();
   if (python.empty()) GTEST_SKIP() << "python3-numpy/scipy absent";
   fs::path dir = test::scratch_dir("reddit");
-  run_python(python, dir, R"(
+  test::run_python_script(python, dir, R"(
 import os, sys, numpy as np, scipy.sparse as sp
 d = sys.argv[1]
 feature = (np.arange(6)[:, None] * 10 + np.arange(2)).astype('f4')
@@ -285,7 +277,7 @@ TEST(GnnBenchmarkNpz, ReadsWhatScipyWrites) {
   const std::string python = test::python_with_scipy();
   if (python.empty()) GTEST_SKIP() << "python3-numpy/scipy absent";
   fs::path dir = test::scratch_dir("benchmark");
-  run_python(python, dir, R"(
+  test::run_python_script(python, dir, R"(
 import sys, numpy as np, scipy.sparse as sp
 n = 125
 labels = np.array([v % 2 if v < 110 else 1 if v < 115 else 2 for v in range(n)])

@@ -29,14 +29,6 @@ void write_bytes(const fs::path& path, const std::vector<uint8_t>& bytes) {
 }
 
 // Runs `script` with Debian's python3 (numpy + scipy) and `dir` as argv[1].
-void run_python(const std::string& python, const fs::path& dir, const std::string& script) {
-  write_bytes(dir / "script.py", std::vector<uint8_t>(script.begin(), script.end()));
-  std::string output;
-  int code =
-      test::run_command(python + " " + (dir / "script.py").string() + " " + dir.string(), &output);
-  ASSERT_EQ(code, 0) << output;
-}
-
 NpyArray byte_string(const std::string& text) {
   return NpyArray{NpyDtype::kBytes, static_cast<int64_t>(text.size()), /*shape=*/{}, false,
                   std::vector<uint8_t>(text.begin(), text.end())};
@@ -209,7 +201,7 @@ TEST(Npz, ReadsWhatNumpyAndScipyWrite) {
   const std::string python = test::python_with_scipy();
   if (python.empty()) GTEST_SKIP() << "python3-numpy/scipy absent";
   fs::path dir = test::scratch_dir("npz");
-  run_python(python, dir, R"(
+  test::run_python_script(python, dir, R"(
 import sys, numpy as np, scipy.sparse as sp
 d = sys.argv[1]
 arrays = dict(
@@ -269,7 +261,7 @@ TEST(Npz, NumpyReadsWhatWeWrite) {
   writer.add("scalar", scalar);
   writer.add("empty", make_npy<float>({0, 3}, std::vector<float>{}));
   writer.finish();
-  run_python(python, dir, R"(
+  test::run_python_script(python, dir, R"(
 import sys, numpy as np
 d = sys.argv[1]
 for name in ('stored', 'deflated'):

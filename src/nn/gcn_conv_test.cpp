@@ -5,6 +5,8 @@
 #include <functional>
 #include <sstream>
 
+#include "nn/layer_test_util.h"
+
 namespace edgegnn::nn {
 namespace {
 
@@ -46,36 +48,7 @@ Tensor dense_gcn(const Tensor& adjacency, const Tensor& x, GCNConv& conv) {
   return adjacency.matmul(x).matmul(p["lin.weight"].t()) + p["bias"];
 }
 
-using Layer = std::function<Tensor(const Tensor&)>;
-
-// The output of `f` on a copy of x, then the gradients of sum(out * probe) with
-// respect to x and every parameter of `conv`, in named_parameters() order.
-std::vector<Tensor> values_and_gradients(const Layer& f, const Tensor& x, const Tensor& probe,
-                                         GCNConv& conv) {
-  Tensor input = x.clone().requires_grad_();
-  Tensor out = f(input);
-  std::vector<Tensor> wrt{input};
-  for (const auto& p : conv->named_parameters()) wrt.push_back(p.value());
-  std::vector<Tensor> results = torch::autograd::grad({(out * probe).sum()}, wrt);
-  results.insert(results.begin(), out.detach());
-  return results;
-}
-
-void expect_same_values_and_gradients(const Layer& layer, const Layer& reference, const Tensor& x,
-                                      int64_t num_dst, GCNConv& conv) {
-  Tensor probe = torch::randn({num_dst, conv->named_parameters()["bias"].size(0)});
-  std::vector<Tensor> actual = values_and_gradients(layer, x, probe, conv);
-  std::vector<Tensor> expected = values_and_gradients(reference, x, probe, conv);
-  std::vector<std::string> names{"output", "grad x"};
-  for (const auto& p : conv->named_parameters()) names.push_back("grad " + p.key());
-  ASSERT_EQ(actual.size(), names.size());
-  for (size_t k = 0; k < actual.size(); ++k) {
-    EXPECT_TRUE(torch::allclose(actual[k], expected[k], /*rtol=*/1e-5, /*atol=*/1e-6))
-        << names[k] << ":\n"
-        << actual[k] << "\ndense:\n"
-        << expected[k];
-  }
-}
+using test::expect_same_values_and_gradients;
 
 // A nonzero bias, so that the tests see it (GCNConv starts it at zero, as PyG).
 void randomize_bias(GCNConv& conv) {
@@ -95,7 +68,8 @@ void expect_full_batch_matches_dense(int64_t in_features, int64_t out_features) 
   Tensor adjacency = dense_gcn_adjacency(g);
   expect_same_values_and_gradients([&](const Tensor& x) { return conv->forward(x, lg); },
                                    [&](const Tensor& x) { return dense_gcn(adjacency, x, conv); },
-                                   torch::randn({g.num_nodes, in_features}), g.num_nodes, conv);
+                                   torch::randn({g.num_nodes, in_features}), g.num_nodes,
+                                   conv->out_features(), *conv);
 }
 
 TEST(GCNConv, FullBatchNarrowingLayerTransformsFirstAndMatchesDense) {
@@ -143,7 +117,7 @@ TEST(GCNConv, SampledBlockWeighsEdgesWithFullGraphDegrees) {
           return conv->forward(global_input ? input : input.index_select(0, src_rows), lg);
         },
         [&](const Tensor& input) { return dense_gcn(adjacency, input, conv); }, x, block.num_dst(),
-        conv);
+        conv->out_features(), *conv);
   }
 }
 

@@ -5,6 +5,8 @@
 #include <functional>
 #include <sstream>
 
+#include "nn/layer_test_util.h"
+
 namespace edgegnn::nn {
 namespace {
 
@@ -54,36 +56,7 @@ Tensor reference_sage(const Tensor& x, const Tensor& src, const Tensor& dst, con
          torch::linear(x.index_select(0, dst_rows), p["lin_r.weight"]);
 }
 
-using Layer = std::function<Tensor(const Tensor&)>;
-
-// The output of `f` on a copy of x, then the gradients of sum(out * probe) with
-// respect to x and every parameter of `conv`, in named_parameters() order.
-std::vector<Tensor> values_and_gradients(const Layer& f, const Tensor& x, const Tensor& probe,
-                                         SAGEConv& conv) {
-  Tensor input = x.clone().requires_grad_();
-  Tensor out = f(input);
-  std::vector<Tensor> wrt{input};
-  for (const auto& p : conv->named_parameters()) wrt.push_back(p.value());
-  std::vector<Tensor> results = torch::autograd::grad({(out * probe).sum()}, wrt);
-  results.insert(results.begin(), out.detach());
-  return results;
-}
-
-void expect_same_values_and_gradients(const Layer& layer, const Layer& reference, const Tensor& x,
-                                      int64_t num_dst, SAGEConv& conv) {
-  Tensor probe = torch::randn({num_dst, conv->named_parameters()["lin_l.bias"].size(0)});
-  std::vector<Tensor> actual = values_and_gradients(layer, x, probe, conv);
-  std::vector<Tensor> expected = values_and_gradients(reference, x, probe, conv);
-  std::vector<std::string> names{"output", "grad x"};
-  for (const auto& p : conv->named_parameters()) names.push_back("grad " + p.key());
-  ASSERT_EQ(actual.size(), names.size());
-  for (size_t k = 0; k < actual.size(); ++k) {
-    EXPECT_TRUE(torch::allclose(actual[k], expected[k], /*rtol=*/1e-5, /*atol=*/1e-6))
-        << names[k] << ":\n"
-        << actual[k] << "\nreference:\n"
-        << expected[k];
-  }
-}
+using test::expect_same_values_and_gradients;
 
 TEST(SAGEConv, LocalInputMatchesIndexAddReference) {
   torch::manual_seed(0);
@@ -97,7 +70,7 @@ TEST(SAGEConv, LocalInputMatchesIndexAddReference) {
   expect_same_values_and_gradients(
       [&](const Tensor& input) { return conv->forward(input, lg); },
       [&](const Tensor& input) { return reference_sage(input, src, dst, dst_rows, conv); }, x,
-      block.num_dst(), conv);
+      block.num_dst(), conv->out_features(), *conv);
 }
 
 TEST(SAGEConv, GlobalInputMatchesIndexAddReference) {
@@ -112,7 +85,7 @@ TEST(SAGEConv, GlobalInputMatchesIndexAddReference) {
   expect_same_values_and_gradients(
       [&](const Tensor& input) { return conv->forward(input, lg); },
       [&](const Tensor& input) { return reference_sage(input, src, dst, dst_rows, conv); }, x,
-      block.num_dst(), conv);
+      block.num_dst(), conv->out_features(), *conv);
 }
 
 TEST(SAGEConv, GlobalInputEqualsLocalInputOfGatheredRows) {

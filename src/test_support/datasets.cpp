@@ -1,6 +1,7 @@
 #include "test_support/datasets.h"
 
 #include <cstdio>
+#include <fstream>
 #include <cstdlib>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -30,6 +31,14 @@ std::string python_with_scipy() {
   std::string out;
   if (run_command(python + " -c 'import numpy, scipy.sparse'", &out) == 0) return python;
   return "";
+}
+
+void run_python_script(const std::string& python, const std::filesystem::path& dir,
+                       const std::string& script) {
+  std::ofstream(dir / "script.py") << script;
+  std::string output;
+  int code = run_command(python + " " + (dir / "script.py").string() + " " + dir.string(), &output);
+  ASSERT_EQ(code, 0) << output;
 }
 
 std::string edgegnn_binary() { return EDGEGNN_BINARY; }

@@ -15,6 +15,11 @@ std::filesystem::path scratch_dir(const std::string& name);
 // The Debian python3 that has numpy and scipy, or "" when absent.
 std::string python_with_scipy();
 
+// Writes `script` to dir/script.py and runs it with `python`, passing `dir` as
+// its argument; fails the test (with the script's output) unless it exits 0.
+void run_python_script(const std::string& python, const std::filesystem::path& dir,
+                       const std::string& script);
+
 // Path of the built edgegnn binary.
 std::string edgegnn_binary();
 
