@@ -25,10 +25,10 @@
 
 #include <algorithm>
 #include <cmath>
-#include <numbers>
 
 #include "core/error.h"
 #include "core/parallel.h"
+#include "core/random.h"
 
 namespace edgegnn::graph {
 namespace {
@@ -81,34 +81,14 @@ enum Stream : uint64_t {
   kStreamEdge
 };
 
-uint64_t mix64(uint64_t z) {  // SplitMix64's finaliser: a bijection that mixes well
-  z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
-  z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
-  return z ^ (z >> 31);
+// A stream keyed on (seed, stream, index): cheap to start, so every node can
+// have its own, and independent of thread count.
+KeyedRandom stream_random(uint64_t seed, Stream stream, uint64_t index) {
+  return KeyedRandom::from_state(mix64(mix64(mix64(seed) ^ stream) ^ index));
 }
 
-// SplitMix64 started at a hash of (seed, stream, index): cheap to start, so
-// every node can have its own stream, and independent of thread count.
-class Rng {
- public:
-  Rng(uint64_t seed, Stream stream, uint64_t index)
-      : state_(mix64(mix64(mix64(seed) ^ stream) ^ index)) {}
-  uint64_t next() { return mix64(state_ += 0x9e3779b97f4a7c15ULL); }
-  // Uniform in (0, 1]: never 0, so log() is always finite.
-  double uniform() { return static_cast<double>((next() >> 11) + 1) * 0x1.0p-53; }
-  // Box–Muller: two independent standard normals per call.
-  std::pair<double, double> normal_pair() {
-    double r = std::sqrt(-2.0 * std::log(uniform()));
-    double theta = 2.0 * std::numbers::pi * uniform();
-    return {r * std::cos(theta), r * std::sin(theta)};
-  }
-
- private:
-  uint64_t state_;
-};
-
 // Adds scale·N(0, 1) to every entry of `values`.
-void add_normal(Rng& rng, double scale, std::span<float> values) {
+void add_normal(KeyedRandom& rng, double scale, std::span<float> values) {
   for (size_t i = 0; i < values.size(); i += 2) {
     auto [z0, z1] = rng.normal_pair();
     values[i] += static_cast<float>(scale * z0);
@@ -121,7 +101,7 @@ void add_normal(Rng& rng, double scale, std::span<float> values) {
 std::vector<int32_t> permutation(int64_t n, uint64_t seed, Stream stream) {
   std::vector<int32_t> perm(n);
   for (int64_t i = 0; i < n; ++i) perm[i] = static_cast<int32_t>(i);
-  Rng rng(seed, stream, 0);
+  KeyedRandom rng = stream_random(seed, stream, 0);
   for (int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[rng.next() % (i + 1)]);
   return perm;
 }
@@ -175,7 +155,7 @@ double expected_edges(const Order& order, double kappa) {
 // bound p and thinning by q / p, so the cost is O(1 + emitted).
 template <typename Emit>
 void skip_sample(std::span<const int32_t> list, std::span<const double> x, int64_t first,
-                 double scale, Rng& rng, Emit&& emit) {
+                 double scale, KeyedRandom& rng, Emit&& emit) {
   const int64_t n = static_cast<int64_t>(list.size());
   int64_t j = first;
   if (j >= n) return;
@@ -251,7 +231,7 @@ Graph generate_synthetic(const SyntheticPreset& preset, const SyntheticOptions& 
   std::vector<uint8_t> topical(n);
   parallel_for(n, num_threads, [&](int64_t begin, int64_t end, int) {
     for (int64_t v = begin; v < end; ++v) {
-      Rng rng(seed, kStreamNode, v);
+      KeyedRandom rng = stream_random(seed, kStreamNode, v);
       w[v] = std::min(kMaxWeight, std::pow(rng.uniform(), -1.0 / kDegreeExponent));
       topical[v] = rng.uniform() < kTopicalFraction;
       b[v] = topical[v] ? w[v] : w[v] * (1.0 + r);
@@ -315,7 +295,7 @@ Graph generate_synthetic(const SyntheticPreset& preset, const SyntheticOptions& 
   // whose pair the class list draws with the combined probability), then, if
   // topical, its class list. Pairs are unique and u != v by construction.
   auto for_each_partner = [&](int32_t u, auto&& emit) {
-    Rng rng(seed, kStreamEdge, u);
+    KeyedRandom rng = stream_random(seed, kStreamEdge, u);
     const bool u_topical = topical[u];
     skip_sample(order.ids, order.b, order.rank[u] + 1, kappa * b[u], rng, [&](int32_t v) {
       if (!(u_topical && topical[v] && labels[v] == labels[u])) emit(v);
@@ -375,7 +355,7 @@ Graph generate_synthetic(const SyntheticPreset& preset, const SyntheticOptions& 
   const double centroid_scale = distance / std::sqrt(2.0 * num_features);
   std::vector<float> centroids(num_classes * num_features);
   for (int32_t c = 0; c < num_classes; ++c) {
-    Rng rng(seed, kStreamCentroid, c);
+    KeyedRandom rng = stream_random(seed, kStreamCentroid, c);
     std::span<float> centroid(centroids.data() + c * num_features, num_features);
     add_normal(rng, centroid_scale, centroid);
   }
@@ -384,7 +364,7 @@ Graph generate_synthetic(const SyntheticPreset& preset, const SyntheticOptions& 
     for (int64_t v = begin; v < end; ++v) {
       std::span<float> row(features.data() + v * num_features, num_features);
       std::copy_n(centroids.data() + labels[v] * num_features, num_features, row.data());
-      Rng rng(seed, kStreamFeature, v);
+      KeyedRandom rng = stream_random(seed, kStreamFeature, v);
       add_normal(rng, /*scale=*/1.0, row);
     }
   });
