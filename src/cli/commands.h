@@ -40,6 +40,7 @@ struct TrainArgs {
   std::string weight_decay_layers = "all";  // all | first
   bool quiet = false;
   std::string memory_budget;   // --memory-budget SIZE, "" = none
+  std::string bucket_size = "25MiB";  // --bucket-size SIZE
   std::string enforce_memory;  // --enforce-memory cgroup
   double comm_timeout_seconds = 60;
   // Multi-host placement (torchrun-style; the environment variables RANK,

@@ -79,6 +79,9 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
                   "devices; with no host settings, emulated as local workers on loopback")
       ->default_val(1);
   cmd->add_option("--backend", args.backend, "gloo | mpi")->default_val("gloo");
+  cmd->add_option("--bucket-size", args.bucket_size,
+                  "data: gradients fused per allreduce, e.g. 25MiB (the first bucket is at most 1MiB)")
+      ->default_val("25MiB");
   cmd->add_option("--memory-budget", args.memory_budget,
                   "per-device budget, e.g. 1GiB: a device whose peak RSS crosses it stops");
   cmd->add_option("--enforce-memory", args.enforce_memory,

@@ -103,6 +103,7 @@ int run_train(TrainArgs& args) {
         args.comm_timeout_seconds);
   if (!args.memory_budget.empty())
     o.memory_budget_bytes = runtime::parse_size(args.memory_budget, "--memory-budget");
+  o.gradient_bucket_bytes = runtime::parse_size(args.bucket_size, "--bucket-size");
   o.decay_first_layer_only = args.weight_decay_layers == "first";
   o.progress = !args.quiet;
   train::validate(o);

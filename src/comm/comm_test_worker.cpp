@@ -82,6 +82,21 @@ void collectives(Communicator& comm, Checker& checker) {
                 to_vector<float>(torch::arange(6, torch::kFloat32) + (n - 1) / 2.0f));
   ring(6 * 4);
 
+  // Two allreduces started back to back and waited for after other work: a
+  // large one (many Gloo/MPI chunks) and a small one, waited for out of order.
+  std::vector<float> large(1 << 20, static_cast<float>(r + 1)), small(3, 2.0f * r);
+  Communicator::PendingAllreduce first = comm.allreduce_start(large);
+  Communicator::PendingAllreduce second = comm.allreduce_start(small);
+  comm.progress();
+  second.wait();
+  first.wait();
+  checker.equal("started allreduce, large", large,
+                std::vector<float>(1 << 20, static_cast<float>(n * (n + 1) / 2)));
+  checker.equal("started allreduce, small", small,
+                std::vector<float>(3, static_cast<float>(n * (n - 1))));
+  ring((1 << 20) * 4);
+  ring(3 * 4);
+
   // alltoallv_lists: rank q sends rank p (q + 2p) % 4 ids 1000 q + 10 p + k;
   // several lists are empty.
   auto ids = [](int from, int to) {

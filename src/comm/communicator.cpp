@@ -2,6 +2,7 @@
 
 #include <numeric>
 #include <string_view>
+#include <utility>
 
 #include "comm/gloo_communicator.h"
 #include "comm/mpi_communicator.h"
@@ -27,10 +28,11 @@ Communicator::Communicator(int rank, int size, std::chrono::milliseconds timeout
     : rank_(rank), size_(size), timeout_(timeout), bytes_sent_(size, 0), bytes_received_(size, 0) {}
 
 template <typename Body>
-void Communicator::run(const char* op, int peer, int tag, int64_t bytes, Body&& body) {
+void Communicator::run(const char* op, int peer, int tag, int64_t bytes, Body&& body,
+                       int64_t collective) {
   check(failure_.empty(), "rank {}: {}: communicator unusable after an earlier failure: {}", rank_,
         op, failure_);
-  if (peer < 0) num_collectives_.fetch_add(1);
+  if (peer < 0) op_collective_ = collective > 0 ? collective : num_collectives_.fetch_add(1) + 1;
   op_peer_ = peer;
   op_tag_ = tag;
   op_bytes_ = bytes;
@@ -52,7 +54,7 @@ Communicator::Activity Communicator::activity() const {
 
 std::string Communicator::op_label() const {
   std::string_view op = op_.load();
-  if (op_peer_ < 0) return fmt::format("rank {}: {} #{}", rank_, op, num_collectives_.load());
+  if (op_peer_ < 0) return fmt::format("rank {}: {} #{}", rank_, op, op_collective_);
   return fmt::format("rank {}: {} {} rank {} (tag {}, {} bytes)", rank_, op,
                      op == "send" ? "to" : "from", op_peer_, op_tag_, op_bytes_);
 }
@@ -67,21 +69,72 @@ void Communicator::check_peer(int peer, const char* what) const {
 }
 
 void Communicator::allreduce(std::span<float> data, ReduceOp op) {
-  const int64_t bytes = static_cast<int64_t>(data.size_bytes());
-  run("allreduce", /*peer=*/-1, /*tag=*/-1, bytes, [&] {
-    // Every rank holds the same size, so all of them skip an empty call alike.
-    if (!data.empty()) do_allreduce_sum(data);
-  });
+  allreduce_start(data).wait();
   // Neither Gloo nor MPI averages floats: sum, then divide (not multiply by
   // 1/N, which would round differently from the exact quotient).
   if (op == ReduceOp::kAverage) {
     for (float& x : data) x /= static_cast<float>(size_);
   }
-  const int64_t ring_bytes = 2 * (size_ - 1) * bytes / size_;
+}
+
+Communicator::PendingAllreduce Communicator::allreduce_start(std::span<float> data) {
+  PendingAllreduce pending;
+  pending.bytes_ = static_cast<int64_t>(data.size_bytes());
+  run("allreduce", /*peer=*/-1, /*tag=*/-1, pending.bytes_, [&] {
+    // Every rank holds the same size, so all of them skip an empty call alike.
+    if (!data.empty()) pending.finish_ = do_allreduce_sum_start(data);
+  });
+  pending.comm_ = this;
+  pending.collective_ = op_collective_;
+  const int64_t ring_bytes = 2 * (size_ - 1) * pending.bytes_ / size_;
   if (size_ > 1) {
     bytes_sent_[(rank_ + 1) % size_] += ring_bytes;
     bytes_received_[(rank_ + size_ - 1) % size_] += ring_bytes;
   }
+  return pending;
+}
+
+void Communicator::PendingAllreduce::wait() {
+  check(comm_ != nullptr, "allreduce: wait() on an allreduce that is not running");
+  Communicator* comm = std::exchange(comm_, nullptr);
+  comm->run(
+      "allreduce", /*peer=*/-1, /*tag=*/-1, bytes_,
+      [&] {
+        if (finish_) finish_();
+      },
+      collective_);
+}
+
+Communicator::PendingAllreduce::PendingAllreduce(PendingAllreduce&& other) noexcept
+    : comm_(std::exchange(other.comm_, nullptr)),
+      finish_(std::move(other.finish_)),
+      collective_(other.collective_),
+      bytes_(other.bytes_) {}
+
+Communicator::PendingAllreduce& Communicator::PendingAllreduce::operator=(
+    PendingAllreduce&& other) noexcept {
+  if (this != &other) {
+    PendingAllreduce dropped(std::move(*this));
+    comm_ = std::exchange(other.comm_, nullptr);
+    finish_ = std::move(other.finish_);
+    collective_ = other.collective_;
+    bytes_ = other.bytes_;
+  }
+  return *this;
+}
+
+Communicator::PendingAllreduce::~PendingAllreduce() {
+  // The backend may still be writing into the borrowed data.
+  if (comm_ == nullptr) return;
+  try {
+    wait();
+  } catch (const std::exception&) {
+    // The communicator keeps the failure; its next call reports it.
+  }
+}
+
+void Communicator::progress() {
+  if (failure_.empty()) do_progress();
 }
 
 void Communicator::allreduce(torch::Tensor& tensor, ReduceOp op) {

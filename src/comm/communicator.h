@@ -18,7 +18,10 @@
 //    and the process must exit non-zero: the group cannot be resynchronised.
 //  * send blocks until the message is handed over and may wait for the
 //    matching recv (as MPI_Send does), so two ranks must not both send first.
-//  * A Communicator is used from one thread.
+//  * A Communicator is used from one thread. An allreduce may be started
+//    and waited for later (allreduce_start): the backend moves its bytes
+//    while this thread computes, and it counts as a collective issued when
+//    started, so every rank must start it at the same point in the order.
 //
 // Byte counters, per peer, kept here once for every backend. They follow one
 // nominal model, the same for gloo and mpi, so runs compare across backends;
@@ -37,6 +40,7 @@
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -91,6 +95,32 @@ class Communicator {
   void allreduce(std::span<float> data, ReduceOp op = ReduceOp::kSum);
   // As above on a contiguous float32 CPU tensor.
   void allreduce(torch::Tensor& tensor, ReduceOp op = ReduceOp::kSum);
+
+  // An allreduce (sum) started by allreduce_start: its data is borrowed until
+  // wait() returns. Destroying it unwaited waits, and drops any error.
+  class PendingAllreduce {
+   public:
+    PendingAllreduce() = default;
+    PendingAllreduce(PendingAllreduce&& other) noexcept;
+    PendingAllreduce& operator=(PendingAllreduce&& other) noexcept;
+    ~PendingAllreduce();
+    // Blocks until the sum is in the data, or throws Error as allreduce does.
+    void wait();
+
+   private:
+    friend class Communicator;
+    Communicator* comm_ = nullptr;  // null once waited for
+    std::function<void()> finish_;  // the backend's wait; empty for no data
+    int64_t collective_ = 0;
+    int64_t bytes_ = 0;
+  };
+  // Starts summing `data` [in/out] across ranks and returns at once, so that
+  // computing can go on meanwhile: gloo runs the allreduce on its own thread;
+  // mpi moves it on whenever this rank calls into MPI (see progress()).
+  [[nodiscard]] PendingAllreduce allreduce_start(std::span<float> data);
+  // Lets a backend without a thread of its own (mpi) move started allreduces
+  // along; cheap, and a no-op for gloo. Call it now and then while computing.
+  void progress();
 
   // Every rank sends send_counts[p] elements to rank p, taken from `send` in
   // rank order, and receives recv_counts[p] elements from rank p into `recv`
@@ -150,7 +180,10 @@ class Communicator {
 
   // The backends. Each blocks until done or throws Error (after at most about
   // timeout()). Arguments are already checked; sizes are in elements.
-  virtual void do_allreduce_sum(std::span<float> data) = 0;
+  // do_allreduce_sum_start starts the sum and returns the function that waits
+  // for it (blocking, or throwing Error, as the others do).
+  virtual std::function<void()> do_allreduce_sum_start(std::span<float> data) = 0;
+  virtual void do_progress() {}
   virtual void do_alltoallv(const void* send, std::span<const int64_t> send_counts, void* recv,
                             std::span<const int64_t> recv_counts, DataType type) = 0;
   virtual void do_broadcast(void* data, int64_t count, DataType type, int root) = 0;
@@ -165,8 +198,11 @@ class Communicator {
   void broadcast_bytes(void* data, size_t count, DataType type, int root);
   // Runs one operation: refuses it after an earlier failure, records what
   // runs for op_label(), and marks the communicator failed if `body` throws.
+  // A collective (peer < 0) is numbered as the next one unless `collective`
+  // names the started one it finishes.
   template <typename Body>
-  void run(const char* op, int peer, int tag, int64_t bytes, Body&& body);
+  void run(const char* op, int peer, int tag, int64_t bytes, Body&& body,
+           int64_t collective = 0);
   void check_peer(int peer, const char* what) const;
 
   const int rank_;
@@ -178,7 +214,8 @@ class Communicator {
   // The running operation. The two atomics are read by monitor threads.
   std::atomic<int64_t> num_collectives_{0};
   std::atomic<const char*> op_{"idle"};
-  int op_peer_ = -1;  // point to point only
+  int64_t op_collective_ = 0;  // collectives only
+  int op_peer_ = -1;           // point to point only
   int op_tag_ = -1;
   int64_t op_bytes_ = 0;
   std::chrono::steady_clock::time_point op_start_;

@@ -83,7 +83,7 @@ class GlooCommunicator final : public Communicator {
   const char* backend() const override { return "gloo"; }
 
  private:
-  void do_allreduce_sum(std::span<float> data) override;
+  std::function<void()> do_allreduce_sum_start(std::span<float> data) override;
   void do_alltoallv(const void* send, std::span<const int64_t> send_counts, void* recv,
                     std::span<const int64_t> recv_counts, DataType type) override;
   void do_broadcast(void* data, int64_t count, DataType type, int root) override;
@@ -199,9 +199,11 @@ void GlooCommunicator::finish(Start&& start, int peer) {
        missing.empty() ? "with every peer alive and in it" : "waiting for " + missing, cause);
 }
 
-void GlooCommunicator::do_allreduce_sum(std::span<float> data) {
+std::function<void()> GlooCommunicator::do_allreduce_sum_start(std::span<float> data) {
   std::vector<at::Tensor> tensors{wrap(data.data(), data.size(), DataType::kFloat32)};
-  finish([&] { return group_->allreduce(tensors); });
+  // Gloo's worker thread runs it from here on.
+  c10::intrusive_ptr<c10d::Work> work = group_->allreduce(tensors);
+  return [this, work] { finish([&] { return work; }); };
 }
 
 void GlooCommunicator::do_alltoallv(const void* send, std::span<const int64_t> send_counts,

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <climits>
+#include <memory>
 #include <thread>
 
 #include "core/error.h"
@@ -45,7 +46,8 @@ class MpiCommunicator final : public Communicator {
   const char* backend() const override { return "mpi"; }
 
  private:
-  void do_allreduce_sum(std::span<float> data) override;
+  std::function<void()> do_allreduce_sum_start(std::span<float> data) override;
+  void do_progress() override;
   void do_alltoallv(const void* send, std::span<const int64_t> send_counts, void* recv,
                     std::span<const int64_t> recv_counts, DataType type) override;
   void do_broadcast(void* data, int64_t count, DataType type, int root) override;
@@ -66,6 +68,9 @@ class MpiCommunicator final : public Communicator {
   const bool owns_mpi_;  // this communicator initialised MPI and finalises it
   MPI_Comm comm_ = MPI_COMM_NULL;
   MPI_Comm roll_call_comm_ = MPI_COMM_NULL;  // kept apart from user tags
+  // Started allreduces not yet waited for, for do_progress to test. A request
+  // is shared with its waiter and is MPI_REQUEST_NULL once complete.
+  std::vector<std::shared_ptr<MPI_Request>> started_;
   // The roll call's buffers outlive it: its requests may never complete.
   int64_t roll_call_sent_ = 0;
   std::vector<int64_t> roll_call_received_;
@@ -166,11 +171,23 @@ std::string MpiCommunicator::roll_call() {
   return missing;
 }
 
-void MpiCommunicator::do_allreduce_sum(std::span<float> data) {
-  MPI_Request request;
+std::function<void()> MpiCommunicator::do_allreduce_sum_start(std::span<float> data) {
+  auto request = std::make_shared<MPI_Request>(MPI_REQUEST_NULL);
   call(MPI_Iallreduce(MPI_IN_PLACE, data.data(), count_of(data.size()), MPI_FLOAT, MPI_SUM, comm_,
-                      &request));
-  finish(request);
+                      request.get()));
+  started_.push_back(request);
+  return [this, request] {
+    if (*request != MPI_REQUEST_NULL) finish(*request);
+    std::erase(started_, request);
+  };
+}
+
+void MpiCommunicator::do_progress() {
+  // OpenMPI moves non-blocking collectives only inside MPI calls.
+  for (const auto& request : started_) {
+    int done = 0;
+    if (*request != MPI_REQUEST_NULL) call(MPI_Test(request.get(), &done, MPI_STATUS_IGNORE));
+  }
 }
 
 void MpiCommunicator::do_alltoallv(const void* send, std::span<const int64_t> send_counts,

@@ -1,6 +1,8 @@
 #include "train/data_strategy.h"
 
+#include <algorithm>
 #include <cstring>
+#include <memory>
 
 #include "runtime/memory_meter.h"
 
@@ -10,7 +12,16 @@ DataStrategy::DataStrategy(const graph::Graph& graph, TrainingState& state,
                            const TrainOptions& options, comm::Communicator& comm)
     : SingleStrategy(graph, state, options),
       comm_(comm),
-      buckets_(state.model->parameters(), kGradientBucketBytes) {
+      buckets_(
+          state.model->parameters(),
+          std::min(kFirstGradientBucketBytes, options.gradient_bucket_bytes),
+          options.gradient_bucket_bytes,
+          [this](torch::Tensor& flat) {
+            auto pending = std::make_shared<comm::Communicator::PendingAllreduce>(
+                comm_.allreduce_start(std::span<float>(flat.data_ptr<float>(), flat.numel())));
+            return [pending] { pending->wait(); };
+          },
+          [this] { comm_.progress(); }) {
   check(!options.full_batch, "--strategy data: trains mini-batches; drop --full-batch");
 }
 
@@ -22,7 +33,7 @@ sample::LoaderOptions DataStrategy::loader_options(int64_t epoch) const {
 }
 
 void DataStrategy::before_step() {
-  buckets_.reduce([this](torch::Tensor& flat) { comm_.allreduce(flat, comm::ReduceOp::kSum); });
+  buckets_.finish();
 }
 
 std::vector<DeviceReport> DataStrategy::device_reports() const {

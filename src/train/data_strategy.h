@@ -2,7 +2,8 @@
 // (Horovod) over MPI. Every device holds the whole graph and model; each
 // global batch (--batch-size) is cut into one slice per device, every device
 // samples and trains on its slice, and the gradients are summed across devices
-// in fused buckets before every device takes the same optimizer step. The
+// in fused buckets, overlapped with backward, before every device takes the
+// same optimizer step. The
 // loss of a slice is scaled by the global batch size, so the summed gradient
 // is the single-device gradient and the devices' weights stay bit-identical.
 #pragma once
@@ -13,8 +14,8 @@
 
 namespace edgegnn::train {
 
-// DDP's default bucket size.
-inline constexpr int64_t kGradientBucketBytes = 25 << 20;
+// DDP's first bucket: small, so the last layer's gradients leave early.
+inline constexpr int64_t kFirstGradientBucketBytes = 1 << 20;
 
 class DataStrategy : public SingleStrategy {
  public:

@@ -92,6 +92,8 @@ EpochStats run_minibatch_epoch(sample::BatchLoader& loader, TrainingState& state
     StepResult r = forward_backward(state.model, g, tensors, *batch);
     start = Clock::now();
     if (before_step) before_step();
+    stats.sync_seconds += seconds_since(start);
+    start = Clock::now();
     state.optimizer->step();
     stats.optimizer_seconds += seconds_since(start);
     stats.gather_seconds += r.gather_seconds;

@@ -22,6 +22,7 @@ struct EpochStats {
   double wait_seconds = 0;       // waiting for the next batch
   double gather_seconds = 0;
   double compute_seconds = 0;    // forward + backward
+  double sync_seconds = 0;       // after backward, waiting for gradients from other devices
   double optimizer_seconds = 0;
 };
 

@@ -22,6 +22,8 @@ void validate(const TrainOptions& o) {
   check(o.model.input_dropout >= 0 && o.model.input_dropout < 1,
         "--input-dropout: {} is not in [0, 1)", o.model.input_dropout);
   check(o.threads >= 0, "--threads: {} is negative", o.threads);
+  check(o.gradient_bucket_bytes > 0, "--bucket-size: {} bytes is not a positive size",
+        o.gradient_bucket_bytes);
   check(o.eval_every >= 0, "--eval-every: {} is negative", o.eval_every);
   check(!o.resume || !o.checkpoint_dir.empty(), "--resume: needs --checkpoint DIR to resume from");
 }

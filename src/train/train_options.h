@@ -30,6 +30,7 @@ struct TrainOptions {
   int64_t eval_chunk_nodes = 8192;  // nodes per chunk in layer-wise inference
   std::string checkpoint_dir;    // save after every epoch when set
   bool write_checkpoints = true;  // false on ranks other than 0 (same weights)
+  int64_t gradient_bucket_bytes = 25 << 20;  // data parallel: DDP's bucket_cap_mb
   std::optional<int64_t> memory_budget_bytes;  // per device, reported in metrics
   bool resume = false;           // continue from checkpoint_dir
   std::string metrics_out;       // metrics JSON path, when set

@@ -26,6 +26,7 @@ nlohmann::json epoch_json(const EpochRecord& e) {
                       {"wait_seconds", e.stats.wait_seconds},
                       {"gather_seconds", e.stats.gather_seconds},
                       {"compute_seconds", e.stats.compute_seconds},
+                      {"sync_seconds", e.stats.sync_seconds},
                       {"optimizer_seconds", e.stats.optimizer_seconds}};
   if (e.accuracy) {
     j["val_acc"] = e.accuracy->val;
@@ -47,6 +48,7 @@ EpochRecord epoch_from_json(const nlohmann::json& j) {
                             {"wait_seconds", &EpochStats::wait_seconds},
                             {"gather_seconds", &EpochStats::gather_seconds},
                             {"compute_seconds", &EpochStats::compute_seconds},
+                            {"sync_seconds", &EpochStats::sync_seconds},
                             {"optimizer_seconds", &EpochStats::optimizer_seconds}})
     e.stats.*field = j.value(key, 0.0);
   if (!j.at("val_acc").is_null())
