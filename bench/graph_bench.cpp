@@ -74,7 +74,9 @@ int main(int argc, char** argv) {
     out["feature_checksum"] = sum;
 
     start = Clock::now();
-    graph::open_binary_graph(dir, {/*verify_checksums=*/true});
+    graph::OpenOptions verify;
+    verify.verify_checksums = true;
+    graph::open_binary_graph(dir, verify);
     out["open_verified_seconds"] = seconds_since(start);
     out["peak_rss_bytes"] = runtime::peak_rss_bytes();
     std::printf("%s\n", out.dump(2).c_str());

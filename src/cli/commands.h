@@ -41,6 +41,7 @@ struct TrainArgs {
   bool quiet = false;
   std::string memory_budget;   // --memory-budget SIZE, "" = none
   std::string bucket_size = "25MiB";  // --bucket-size SIZE
+  std::string placement;  // --placement ROLE:RANK,... (pipeline)
   std::string enforce_memory;  // --enforce-memory cgroup
   double comm_timeout_seconds = 60;
   // Multi-host placement (torchrun-style; the environment variables RANK,

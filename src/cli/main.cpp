@@ -74,7 +74,11 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
   cmd->add_option("--threads", o.threads, "threads (0 = the cores available)")->default_val(0);
   cmd->add_option("--eval-every", o.eval_every, "epochs between evaluations, 0 = last only")
       ->default_val(1);
-  cmd->add_option("--strategy", args.strategy, "single | data")->default_val("single");
+  cmd->add_option("--strategy", args.strategy, "single | data | pipeline")->default_val("single");
+  cmd->add_option("--placement", args.placement,
+                  "pipeline: roles to ranks, e.g. sampler:0,features:1,layer1:1,layer2:2,loss:2");
+  cmd->add_option("--micro-batches", o.micro_batches, "pipeline: micro-batches per mini-batch")
+      ->default_val(4);
   cmd->add_option("--devices", args.devices,
                   "devices; with no host settings, emulated as local workers on loopback")
       ->default_val(1);

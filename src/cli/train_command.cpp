@@ -19,6 +19,7 @@
 #include "runtime/size.h"
 #include "runtime/threads.h"
 #include "train/data_strategy.h"
+#include "train/pipeline_strategy.h"
 #include "train/single_strategy.h"
 #include "train/trainer.h"
 
@@ -91,11 +92,14 @@ int launch_local_workers(const TrainArgs& args) {
 
 int run_train(TrainArgs& args) {
   train::TrainOptions& o = args.options;
-  check(args.strategy == "single" || args.strategy == "data",
-        "--strategy: '{}' is not available in this version (available: single, data)",
+  check(args.strategy == "single" || args.strategy == "data" || args.strategy == "pipeline",
+        "--strategy: '{}' is not available in this version (available: single, data, pipeline)",
         args.strategy);
   check(args.strategy != "single" || args.devices == 1,
-        "--devices: {} devices need a distributed strategy (--strategy data)", args.devices);
+        "--devices: {} devices need a distributed strategy (--strategy data or pipeline)",
+        args.devices);
+  check(args.strategy == "pipeline" || args.placement.empty(),
+        "--placement: only for --strategy pipeline");
   check(args.devices >= 1, "--devices: {} is not a positive device count", args.devices);
   check(args.backend == "gloo" || args.backend == "mpi", "--backend: unknown backend '{}' (gloo, mpi)",
         args.backend);
@@ -107,6 +111,9 @@ int run_train(TrainArgs& args) {
   o.decay_first_layer_only = args.weight_decay_layers == "first";
   o.progress = !args.quiet;
   train::validate(o);
+  const bool pipeline = args.strategy == "pipeline";
+  // A bad placement fails here, before any worker starts.
+  if (pipeline) train::parse_placement(args.placement, o.model.num_layers, args.devices);
   const bool distributed = args.strategy != "single";
   if (distributed && !is_worker(args)) return launch_local_workers(args);
 
@@ -133,8 +140,14 @@ int run_train(TrainArgs& args) {
   o.threads = runtime::configure_threads(o.threads);
   // A bad checkpoint fails now, not after loading the data.
   if (o.resume) runtime::read_checkpoint_meta(o.checkpoint_dir);
-  graph::Graph g = graph::load_dataset(o.dataset, o.root, {o.seed, o.threads});
-  if (o.normalize_features) graph::row_normalize_features(g);
+  std::optional<train::Placement> placement;
+  graph::LoadOptions load{o.seed, o.threads};
+  if (pipeline) {
+    placement = train::parse_placement(args.placement, o.model.num_layers, communicator->size());
+    load.parts = train::graph_parts_for(*placement, rank);
+  }
+  graph::Graph g = graph::load_dataset(o.dataset, o.root, load);
+  if (o.normalize_features && g.has_features) graph::row_normalize_features(g);
   o.model.in_features = g.num_features;
   o.model.num_classes = g.num_classes;
   if (o.progress)
@@ -146,10 +159,14 @@ int run_train(TrainArgs& args) {
 
   train::TrainingState state = train::make_training_state(o);
   std::unique_ptr<train::Strategy> strategy;
-  if (communicator)
+  if (pipeline) {
+    if (o.progress) fmt::print(stderr, "pipeline: {}\n", placement->describe());
+    strategy = std::make_unique<train::PipelineStrategy>(g, state, o, *communicator, *placement);
+  } else if (communicator) {
     strategy = std::make_unique<train::DataStrategy>(g, state, o, *communicator);
-  else
+  } else {
     strategy = std::make_unique<train::SingleStrategy>(g, state, o);
+  }
   train::RunRecord record = train::Trainer(*strategy, state, o).run();
   if (watch) watch->check();
   if (rank != 0) return 0;

@@ -85,8 +85,8 @@ void collectives(Communicator& comm, Checker& checker) {
   // Two allreduces started back to back and waited for after other work: a
   // large one (many Gloo/MPI chunks) and a small one, waited for out of order.
   std::vector<float> large(1 << 20, static_cast<float>(r + 1)), small(3, 2.0f * r);
-  Communicator::PendingAllreduce first = comm.allreduce_start(large);
-  Communicator::PendingAllreduce second = comm.allreduce_start(small);
+  Communicator::Pending first = comm.allreduce_start(large);
+  Communicator::Pending second = comm.allreduce_start(small);
   comm.progress();
   second.wait();
   first.wait();

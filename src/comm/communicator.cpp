@@ -77,14 +77,15 @@ void Communicator::allreduce(std::span<float> data, ReduceOp op) {
   }
 }
 
-Communicator::PendingAllreduce Communicator::allreduce_start(std::span<float> data) {
-  PendingAllreduce pending;
+Communicator::Pending Communicator::allreduce_start(std::span<float> data) {
+  Pending pending;
   pending.bytes_ = static_cast<int64_t>(data.size_bytes());
   run("allreduce", /*peer=*/-1, /*tag=*/-1, pending.bytes_, [&] {
     // Every rank holds the same size, so all of them skip an empty call alike.
     if (!data.empty()) pending.finish_ = do_allreduce_sum_start(data);
   });
   pending.comm_ = this;
+  pending.op_ = "allreduce";
   pending.collective_ = op_collective_;
   const int64_t ring_bytes = 2 * (size_ - 1) * pending.bytes_ / size_;
   if (size_ > 1) {
@@ -94,36 +95,42 @@ Communicator::PendingAllreduce Communicator::allreduce_start(std::span<float> da
   return pending;
 }
 
-void Communicator::PendingAllreduce::wait() {
+void Communicator::Pending::wait() {
   check(comm_ != nullptr, "allreduce: wait() on an allreduce that is not running");
   Communicator* comm = std::exchange(comm_, nullptr);
   comm->run(
-      "allreduce", /*peer=*/-1, /*tag=*/-1, bytes_,
+      op_, peer_, tag_, bytes_,
       [&] {
         if (finish_) finish_();
       },
       collective_);
 }
 
-Communicator::PendingAllreduce::PendingAllreduce(PendingAllreduce&& other) noexcept
+Communicator::Pending::Pending(Pending&& other) noexcept
     : comm_(std::exchange(other.comm_, nullptr)),
       finish_(std::move(other.finish_)),
+      op_(other.op_),
+      peer_(other.peer_),
+      tag_(other.tag_),
       collective_(other.collective_),
       bytes_(other.bytes_) {}
 
-Communicator::PendingAllreduce& Communicator::PendingAllreduce::operator=(
-    PendingAllreduce&& other) noexcept {
+Communicator::Pending& Communicator::Pending::operator=(
+    Pending&& other) noexcept {
   if (this != &other) {
-    PendingAllreduce dropped(std::move(*this));
+    Pending dropped(std::move(*this));
     comm_ = std::exchange(other.comm_, nullptr);
     finish_ = std::move(other.finish_);
+    op_ = other.op_;
+    peer_ = other.peer_;
+    tag_ = other.tag_;
     collective_ = other.collective_;
     bytes_ = other.bytes_;
   }
   return *this;
 }
 
-Communicator::PendingAllreduce::~PendingAllreduce() {
+Communicator::Pending::~Pending() {
   // The backend may still be writing into the borrowed data.
   if (comm_ == nullptr) return;
   try {
@@ -249,12 +256,23 @@ void Communicator::broadcast(torch::Tensor& tensor, int root) {
 }
 
 void Communicator::send(std::span<const std::byte> data, int peer, int tag) {
+  send_start(data, peer, tag).wait();
+}
+
+Communicator::Pending Communicator::send_start(std::span<const std::byte> data, int peer,
+                                               int tag) {
   check_peer(peer, "send");
   check(peer != rank_ && tag >= 0,
         "rank {}: send: needs another rank and a tag >= 0 (got rank {}, tag {})", rank_, peer, tag);
-  const int64_t bytes = static_cast<int64_t>(data.size());
-  run("send", peer, tag, bytes, [&] { do_send(data, peer, tag); });
-  bytes_sent_[peer] += bytes;
+  Pending pending;
+  pending.bytes_ = static_cast<int64_t>(data.size());
+  run("send", peer, tag, pending.bytes_, [&] { pending.finish_ = do_send_start(data, peer, tag); });
+  pending.comm_ = this;
+  pending.op_ = "send";
+  pending.peer_ = peer;
+  pending.tag_ = tag;
+  bytes_sent_[peer] += pending.bytes_;
+  return pending;
 }
 
 void Communicator::recv(std::span<std::byte> data, int peer, int tag) {

@@ -96,28 +96,34 @@ class Communicator {
   // As above on a contiguous float32 CPU tensor.
   void allreduce(torch::Tensor& tensor, ReduceOp op = ReduceOp::kSum);
 
-  // An allreduce (sum) started by allreduce_start: its data is borrowed until
-  // wait() returns. Destroying it unwaited waits, and drops any error.
-  class PendingAllreduce {
+  // An operation started by allreduce_start or send_start: its data is
+  // borrowed until wait() returns. Destroying it unwaited waits, and drops any
+  // error (the communicator keeps it: its next call throws).
+  class Pending {
    public:
-    PendingAllreduce() = default;
-    PendingAllreduce(PendingAllreduce&& other) noexcept;
-    PendingAllreduce& operator=(PendingAllreduce&& other) noexcept;
-    ~PendingAllreduce();
-    // Blocks until the sum is in the data, or throws Error as allreduce does.
+    Pending() = default;
+    Pending(Pending&& other) noexcept;
+    Pending& operator=(Pending&& other) noexcept;
+    ~Pending();
+    // Blocks until the operation is done, or throws Error as the blocking
+    // call would.
     void wait();
+    bool running() const { return comm_ != nullptr; }
 
    private:
     friend class Communicator;
     Communicator* comm_ = nullptr;  // null once waited for
     std::function<void()> finish_;  // the backend's wait; empty for no data
-    int64_t collective_ = 0;
+    const char* op_ = "";
+    int peer_ = -1;                 // send only
+    int tag_ = -1;
+    int64_t collective_ = 0;        // allreduce only
     int64_t bytes_ = 0;
   };
   // Starts summing `data` [in/out] across ranks and returns at once, so that
   // computing can go on meanwhile: gloo runs the allreduce on its own thread;
   // mpi moves it on whenever this rank calls into MPI (see progress()).
-  [[nodiscard]] PendingAllreduce allreduce_start(std::span<float> data);
+  [[nodiscard]] Pending allreduce_start(std::span<float> data);
   // Lets a backend without a thread of its own (mpi) move started allreduces
   // along; cheap, and a no-op for gloo. Call it now and then while computing.
   void progress();
@@ -150,6 +156,9 @@ class Communicator {
   // (>= 0) and must ask for exactly the bytes sent.
   void send(std::span<const std::byte> data, int peer, int tag);
   void recv(std::span<std::byte> data, int peer, int tag);
+  // Starts a send and returns at once; the message leaves while this rank
+  // goes on (mpi: as progress() or other MPI calls move it).
+  [[nodiscard]] Pending send_start(std::span<const std::byte> data, int peer, int tag);
   // Tensors travel as their raw bytes: the receiver preallocates a contiguous
   // CPU tensor of the sender's dtype and shape.
   void send(const torch::Tensor& tensor, int peer, int tag);
@@ -187,7 +196,8 @@ class Communicator {
   virtual void do_alltoallv(const void* send, std::span<const int64_t> send_counts, void* recv,
                             std::span<const int64_t> recv_counts, DataType type) = 0;
   virtual void do_broadcast(void* data, int64_t count, DataType type, int root) = 0;
-  virtual void do_send(std::span<const std::byte> data, int peer, int tag) = 0;
+  virtual std::function<void()> do_send_start(std::span<const std::byte> data, int peer,
+                                              int tag) = 0;
   virtual void do_recv(std::span<std::byte> data, int peer, int tag) = 0;
   virtual void do_barrier() = 0;
 

@@ -87,7 +87,8 @@ class GlooCommunicator final : public Communicator {
   void do_alltoallv(const void* send, std::span<const int64_t> send_counts, void* recv,
                     std::span<const int64_t> recv_counts, DataType type) override;
   void do_broadcast(void* data, int64_t count, DataType type, int root) override;
-  void do_send(std::span<const std::byte> data, int peer, int tag) override;
+  std::function<void()> do_send_start(std::span<const std::byte> data, int peer,
+                                      int tag) override;
   void do_recv(std::span<std::byte> data, int peer, int tag) override;
   void do_barrier() override;
 
@@ -224,9 +225,11 @@ void GlooCommunicator::do_broadcast(void* data, int64_t count, DataType type, in
   finish([&] { return group_->broadcast(tensors, options); });
 }
 
-void GlooCommunicator::do_send(std::span<const std::byte> data, int peer, int tag) {
+std::function<void()> GlooCommunicator::do_send_start(std::span<const std::byte> data, int peer,
+                                                      int tag) {
   std::vector<at::Tensor> tensors{wrap(data.data(), data.size(), DataType::kByte)};
-  finish([&] { return group_->send(tensors, peer, tag); }, peer);
+  c10::intrusive_ptr<c10d::Work> work = group_->send(tensors, peer, tag);
+  return [this, work, peer] { finish([&] { return work; }, peer); };
 }
 
 void GlooCommunicator::do_recv(std::span<std::byte> data, int peer, int tag) {

@@ -51,7 +51,8 @@ class MpiCommunicator final : public Communicator {
   void do_alltoallv(const void* send, std::span<const int64_t> send_counts, void* recv,
                     std::span<const int64_t> recv_counts, DataType type) override;
   void do_broadcast(void* data, int64_t count, DataType type, int root) override;
-  void do_send(std::span<const std::byte> data, int peer, int tag) override;
+  std::function<void()> do_send_start(std::span<const std::byte> data, int peer,
+                                      int tag) override;
   void do_recv(std::span<std::byte> data, int peer, int tag) override;
   void do_barrier() override;
 
@@ -68,7 +69,12 @@ class MpiCommunicator final : public Communicator {
   const bool owns_mpi_;  // this communicator initialised MPI and finalises it
   MPI_Comm comm_ = MPI_COMM_NULL;
   MPI_Comm roll_call_comm_ = MPI_COMM_NULL;  // kept apart from user tags
-  // Started allreduces not yet waited for, for do_progress to test. A request
+  // Issues a non-blocking call on the request it is given and returns the
+  // function that finishes it (for `peer`, or a collective when -1).
+  template <typename Issue>
+  std::function<void()> start(Issue&& issue, int peer = -1);
+
+  // Started operations not yet waited for, for do_progress to test. A request
   // is shared with its waiter and is MPI_REQUEST_NULL once complete.
   std::vector<std::shared_ptr<MPI_Request>> started_;
   // The roll call's buffers outlive it: its requests may never complete.
@@ -171,15 +177,22 @@ std::string MpiCommunicator::roll_call() {
   return missing;
 }
 
-std::function<void()> MpiCommunicator::do_allreduce_sum_start(std::span<float> data) {
+template <typename Issue>
+std::function<void()> MpiCommunicator::start(Issue&& issue, int peer) {
   auto request = std::make_shared<MPI_Request>(MPI_REQUEST_NULL);
-  call(MPI_Iallreduce(MPI_IN_PLACE, data.data(), count_of(data.size()), MPI_FLOAT, MPI_SUM, comm_,
-                      request.get()));
+  issue(request.get());
   started_.push_back(request);
-  return [this, request] {
-    if (*request != MPI_REQUEST_NULL) finish(*request);
+  return [this, request, peer] {
+    finish(*request, peer);
     std::erase(started_, request);
   };
+}
+
+std::function<void()> MpiCommunicator::do_allreduce_sum_start(std::span<float> data) {
+  return start([&](MPI_Request* request) {
+    call(MPI_Iallreduce(MPI_IN_PLACE, data.data(), count_of(data.size()), MPI_FLOAT, MPI_SUM,
+                        comm_, request));
+  });
 }
 
 void MpiCommunicator::do_progress() {
@@ -215,10 +228,11 @@ void MpiCommunicator::do_broadcast(void* data, int64_t count, DataType type, int
   finish(request);
 }
 
-void MpiCommunicator::do_send(std::span<const std::byte> data, int peer, int tag) {
-  MPI_Request request;
-  call(MPI_Isend(data.data(), count_of(data.size()), MPI_BYTE, peer, tag, comm_, &request));
-  finish(request, peer);
+std::function<void()> MpiCommunicator::do_send_start(std::span<const std::byte> data, int peer,
+                                                     int tag) {
+  return start([&](MPI_Request* request) {
+    call(MPI_Isend(data.data(), count_of(data.size()), MPI_BYTE, peer, tag, comm_, request));
+  }, peer);
 }
 
 void MpiCommunicator::do_recv(std::span<std::byte> data, int peer, int tag) {

@@ -185,9 +185,12 @@ Graph open_binary_graph(const fs::path& dir, const OpenOptions& options) {
             "{}: checksum mismatch (file corrupt)", file.string());
   };
   const auto n = static_cast<size_t>(g.num_nodes);
-  open_array(kArrays[0], n + 1, g.rowptr);
-  open_array(kArrays[1], static_cast<size_t>(num_edges), g.col);
-  open_array(kArrays[2], n * g.num_features, g.features);
+  if (options.parts.structure) {
+    open_array(kArrays[0], n + 1, g.rowptr);
+    open_array(kArrays[1], static_cast<size_t>(num_edges), g.col);
+  }
+  if (options.parts.features) open_array(kArrays[2], n * g.num_features, g.features);
+  keep_only(g, options.parts);
   open_array(kArrays[3], n, g.labels);
   open_array(kArrays[4], n, g.train_mask);
   open_array(kArrays[5], n, g.val_mask);

@@ -25,6 +25,7 @@ void write_binary_graph(const Graph& graph, const std::filesystem::path& dir);
 
 struct OpenOptions {
   bool verify_checksums = false;  // read every byte and compare with the manifest
+  GraphParts parts;               // arrays left out are neither mapped nor read
 };
 
 Graph open_binary_graph(const std::filesystem::path& dir, const OpenOptions& options = {});

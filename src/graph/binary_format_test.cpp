@@ -36,7 +36,9 @@ TEST(BinaryFormat, RoundTripsEveryArrayThroughAMapping) {
   auto dir = test::scratch_dir("graph");
   Graph original = test::path_graph();
   write_binary_graph(original, dir);
-  Graph g = open_binary_graph(dir, {/*verify_checksums=*/true});
+  OpenOptions verify;
+  verify.verify_checksums = true;
+  Graph g = open_binary_graph(dir, verify);
   EXPECT_TRUE(g.col.is_mapped());
   EXPECT_EQ(g.name, "path");
   EXPECT_EQ(g.num_nodes, 3);
@@ -82,7 +84,9 @@ TEST(BinaryFormat, CorruptBytesFailTheChecksumWhenVerifying) {
   write_binary_graph(test::path_graph(), dir);
   overwrite(dir / "features.f32", 0, "\x01\x02");
   EXPECT_EQ(error_of(dir), "");
-  EXPECT_NE(error_of(dir, {/*verify_checksums=*/true}).find("features.f32: checksum mismatch"),
+  OpenOptions verify;
+  verify.verify_checksums = true;
+  EXPECT_NE(error_of(dir, verify).find("features.f32: checksum mismatch"),
             std::string::npos);
 }
 

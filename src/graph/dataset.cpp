@@ -19,13 +19,8 @@ void require_root(const std::string& name, const std::string& root, const char* 
   check(std::filesystem::exists(root), "--root: {} does not exist", root);
 }
 
-}  // namespace
-
-bool is_planetoid_name(const std::string& name) {
-  return std::find(kPlanetoidNames.begin(), kPlanetoidNames.end(), name) != kPlanetoidNames.end();
-}
-
-Graph load_dataset(const std::string& name, const std::string& root, const LoadOptions& options) {
+Graph load_whole_dataset(const std::string& name, const std::string& root,
+                         const LoadOptions& options) {
   if (is_planetoid_name(name)) {
     require_root(name, root, "the directory holding the ind.<name>.* files");
     return read_planetoid(root, name);
@@ -40,7 +35,9 @@ Graph load_dataset(const std::string& name, const std::string& root, const LoadO
   }
   if (name == "edgegnn") {
     require_root(name, root, "a directory written by 'edgegnn generate' or 'edgegnn partition'");
-    return open_binary_graph(root);
+    OpenOptions open;
+    open.parts = options.parts;
+    return open_binary_graph(root, open);
   }
   if (name.starts_with(kSyntheticPrefix)) {
     check(root.empty(), "--root: synthetic datasets are generated in memory; drop --root");
@@ -51,6 +48,18 @@ Graph load_dataset(const std::string& name, const std::string& root, const LoadO
   for (const auto& preset : synthetic_preset_names()) presets += ", synthetic-" + preset;
   fail("--dataset: unknown dataset '{}' (known: cora, citeseer, pubmed, reddit, npz, edgegnn{})",
        name, presets);
+}
+
+}  // namespace
+
+bool is_planetoid_name(const std::string& name) {
+  return std::find(kPlanetoidNames.begin(), kPlanetoidNames.end(), name) != kPlanetoidNames.end();
+}
+
+Graph load_dataset(const std::string& name, const std::string& root, const LoadOptions& options) {
+  Graph g = load_whole_dataset(name, root, options);
+  keep_only(g, options.parts);
+  return g;
 }
 
 }  // namespace edgegnn::graph

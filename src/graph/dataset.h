@@ -18,6 +18,9 @@ namespace edgegnn::graph {
 struct LoadOptions {
   uint64_t seed = 0;  // for generated data and for splits a format does not give
   int num_threads = 0;  // 0 = the cores available
+  // The arrays to keep: the binary format maps only these; other formats load
+  // everything and then free the rest.
+  GraphParts parts;
 };
 
 Graph load_dataset(const std::string& name, const std::string& root,

@@ -12,24 +12,27 @@ size_t Graph::memory_bytes() const {
          test_mask.memory_bytes();
 }
 
+void keep_only(Graph& g, const GraphParts& parts) {
+  if (!parts.structure) {
+    g.rowptr = Buffer<int64_t>();
+    g.col = Buffer<int32_t>();
+    g.has_structure = false;
+  }
+  if (!parts.features) {
+    g.features = Buffer<float>();
+    g.has_features = false;
+  }
+}
+
 void Graph::validate(const std::string& source) const {
   check(num_nodes >= 0 && num_nodes < (int64_t{1} << 31),
         "{}: node count {} out of range [0, 2^31)", source, num_nodes);
-  check(rowptr.size() == static_cast<size_t>(num_nodes + 1),
-        "{}: rowptr has {} entries, expected num_nodes + 1 = {}", source, rowptr.size(),
-        num_nodes + 1);
-  check(rowptr[0] == 0, "{}: rowptr[0] is {}, expected 0", source, rowptr[0]);
-  check(rowptr[num_nodes] == num_edges(), "{}: rowptr ends at {}, but col has {} entries",
-        source, rowptr[num_nodes], num_edges());
-  for (int64_t v = 0; v < num_nodes; ++v)
-    check(rowptr[v] <= rowptr[v + 1], "{}: rowptr decreases at node {}", source, v);
-  for (int32_t u : col)
-    check(u >= 0 && u < num_nodes, "{}: edge source {} out of range [0, {})", source, u,
-          num_nodes);
   check(num_features >= 0, "{}: negative feature count {}", source, num_features);
-  check(features.size() == static_cast<size_t>(num_nodes * num_features),
-        "{}: features have {} values, expected {} x {}", source, features.size(), num_nodes,
-        num_features);
+  if (has_structure) validate_structure(source);
+  if (has_features)
+    check(features.size() == static_cast<size_t>(num_nodes * num_features),
+          "{}: features have {} values, expected {} x {}", source, features.size(), num_nodes,
+          num_features);
   check(num_classes >= 0, "{}: negative class count {}", source, num_classes);
   check(labels.size() == static_cast<size_t>(num_nodes), "{}: {} labels for {} nodes", source,
         labels.size(), num_nodes);
@@ -41,6 +44,20 @@ void Graph::validate(const std::string& source) const {
           source, mask->size(), num_nodes);
     for (uint8_t m : *mask) check(m <= 1, "{}: split mask value {} is not 0 or 1", source, m);
   }
+}
+
+void Graph::validate_structure(const std::string& source) const {
+  check(rowptr.size() == static_cast<size_t>(num_nodes + 1),
+        "{}: rowptr has {} entries, expected num_nodes + 1 = {}", source, rowptr.size(),
+        num_nodes + 1);
+  check(rowptr[0] == 0, "{}: rowptr[0] is {}, expected 0", source, rowptr[0]);
+  check(rowptr[num_nodes] == num_edges(), "{}: rowptr ends at {}, but col has {} entries",
+        source, rowptr[num_nodes], num_edges());
+  for (int64_t v = 0; v < num_nodes; ++v)
+    check(rowptr[v] <= rowptr[v + 1], "{}: rowptr decreases at node {}", source, v);
+  for (int32_t u : col)
+    check(u >= 0 && u < num_nodes, "{}: edge source {} out of range [0, {})", source, u,
+          num_nodes);
 }
 
 Graph make_graph(GraphArrays arrays, const std::string& source) {

@@ -33,6 +33,11 @@ struct Graph {
   Buffer<uint8_t> train_mask;
   Buffer<uint8_t> val_mask;
   Buffer<uint8_t> test_mask;
+  // A device may hold only part of a graph (pipeline roles): without
+  // structure rowptr and col are empty, without features so are features.
+  // Counts, labels and masks are always held.
+  bool has_structure = true;
+  bool has_features = true;
 
   Graph() = default;
   Graph(Graph&&) noexcept = default;
@@ -51,7 +56,19 @@ struct Graph {
   // Checks every invariant above; throws Error naming `source` and the first
   // violation. Readers call it before returning a graph.
   void validate(const std::string& source) const;
+
+ private:
+  void validate_structure(const std::string& source) const;
 };
+
+// Which arrays of a graph a device loads.
+struct GraphParts {
+  bool structure = true;  // rowptr, col
+  bool features = true;
+};
+
+// Frees the arrays `parts` leaves out.
+void keep_only(Graph& g, const GraphParts& parts);
 
 // A graph's arrays built in memory, before they become a Graph.
 struct GraphArrays {

@@ -1,10 +1,10 @@
 #include "train/data_strategy.h"
 
 #include <algorithm>
-#include <cstring>
 #include <memory>
 
 #include "runtime/memory_meter.h"
+#include "train/device_reports.h"
 
 namespace edgegnn::train {
 
@@ -17,7 +17,7 @@ DataStrategy::DataStrategy(const graph::Graph& graph, TrainingState& state,
           std::min(kFirstGradientBucketBytes, options.gradient_bucket_bytes),
           options.gradient_bucket_bytes,
           [this](torch::Tensor& flat) {
-            auto pending = std::make_shared<comm::Communicator::PendingAllreduce>(
+            auto pending = std::make_shared<comm::Communicator::Pending>(
                 comm_.allreduce_start(std::span<float>(flat.data_ptr<float>(), flat.numel())));
             return [pending] { pending->wait(); };
           },
@@ -37,27 +37,13 @@ void DataStrategy::before_step() {
 }
 
 std::vector<DeviceReport> DataStrategy::device_reports() const {
-  const int size = comm_.size();
-  // The checksum travels as its bit pattern in an int64.
-  const double checksum = parameter_checksum(training_state().model);
-  int64_t checksum_bits;
-  std::memcpy(&checksum_bits, &checksum, sizeof checksum);
-  std::vector<int64_t> mine{runtime::peak_rss_bytes(), comm_.bytes_sent(), comm_.bytes_received(),
-                            checksum_bits};
-  std::vector<std::vector<int64_t>> lists(size, mine);
-  std::vector<std::vector<int64_t>> all = comm_.alltoallv_lists(lists);
-  std::vector<DeviceReport> reports;
-  for (int r = 0; r < size; ++r) {
-    DeviceReport report;
-    report.rank = r;
-    report.role = "trainer";
-    report.peak_rss_bytes = all[r].at(0);
-    report.bytes_sent = all[r].at(1);
-    report.bytes_received = all[r].at(2);
-    std::memcpy(&report.parameter_checksum, &all[r].at(3), sizeof(double));
-    reports.push_back(report);
-  }
-  return reports;
+  DeviceReport mine;
+  mine.role = "trainer";
+  mine.peak_rss_bytes = runtime::peak_rss_bytes();
+  mine.bytes_sent = comm_.bytes_sent();
+  mine.bytes_received = comm_.bytes_received();
+  mine.parameter_checksum = parameter_checksum(training_state().model);
+  return gather_device_reports(comm_, mine);
 }
 
 }  // namespace edgegnn::train

@@ -10,7 +10,8 @@
 namespace edgegnn::train {
 
 struct GraphTensors {
-  torch::Tensor features;  // float32 (num_nodes, num_features), borrowed
+  torch::Tensor features;  // float32 (num_nodes, num_features), borrowed; undefined
+                           // when the graph is held without features
   torch::Tensor labels;    // int32 (num_nodes), borrowed; -1 = unknown
 
   explicit GraphTensors(const graph::Graph& g);

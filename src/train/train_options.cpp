@@ -24,6 +24,7 @@ void validate(const TrainOptions& o) {
   check(o.threads >= 0, "--threads: {} is negative", o.threads);
   check(o.gradient_bucket_bytes > 0, "--bucket-size: {} bytes is not a positive size",
         o.gradient_bucket_bytes);
+  check(o.micro_batches >= 1, "--micro-batches: {} is not a positive count", o.micro_batches);
   check(o.eval_every >= 0, "--eval-every: {} is negative", o.eval_every);
   check(!o.resume || !o.checkpoint_dir.empty(), "--resume: needs --checkpoint DIR to resume from");
 }

@@ -152,6 +152,8 @@ nlohmann::json metrics_json(const RunRecord& record, const TrainOptions& options
                           {"bytes_sent", d.bytes_sent},
                           {"bytes_received", d.bytes_received},
                           {"parameter_checksum", d.parameter_checksum},
+                          {"busy_seconds", d.busy_seconds},
+                          {"idle_seconds", d.idle_seconds},
                           {"memory_budget_bytes", d.memory_budget_bytes
                                                       ? nlohmann::json(*d.memory_budget_bytes)
                                                       : nlohmann::json(nullptr)}});

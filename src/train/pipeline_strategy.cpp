@@ -1,0 +1,320 @@
+#include "train/pipeline_strategy.h"
+
+#include <bit>
+#include <chrono>
+
+#include "core/error.h"
+#include "runtime/memory_meter.h"
+#include "train/device_reports.h"
+
+namespace edgegnn::train {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double seconds_since(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+// Message tags; a layer's tags add its 0-based index.
+constexpr int kBlockTag = 1000;       // sampler -> layer l: its LayerGraph
+constexpr int kLabelsTag = 2000;      // sampler -> loss: seed labels, batch size
+constexpr int kActivationTag = 3000;  // layer l-1 -> layer l (l = L: -> loss)
+constexpr int kGradientTag = 4000;    // layer l+1 (or loss) -> layer l: d output
+constexpr int kEvalBlockTag = 5000;   // sampler -> layer l: a chunk's LayerGraph
+constexpr int kEvalOutputTag = 6000;  // layer l -> next: a chunk's output rows
+
+torch::Tensor scalar_tensor(int64_t value) { return torch::tensor({value}, torch::kInt64); }
+
+comm::Message pack(const nn::LayerGraph& g) {
+  return {g.adjacency.rowptr, g.adjacency.col, g.adjacency.weight, g.dst_rows,
+          torch::tensor({g.num_dst, g.dst_begin}, torch::kInt64)};
+}
+
+nn::LayerGraph unpack(comm::Message m) {
+  check(m.size() == 5, "pipeline: a layer graph message has {} tensors, expected 5", m.size());
+  nn::LayerGraph g;
+  g.adjacency = {m[0], m[1], m[2]};
+  g.dst_rows = m[3];
+  g.num_dst = m[4][0].item<int64_t>();
+  g.dst_begin = m[4][1].item<int64_t>();
+  return g;
+}
+
+}  // namespace
+
+graph::GraphParts graph_parts_for(const Placement& placement, int rank) {
+  graph::GraphParts parts;
+  parts.structure = placement.sampler == rank;
+  parts.features = placement.features == rank;
+  return parts;
+}
+
+PipelineStrategy::PipelineStrategy(const graph::Graph& graph, TrainingState& state,
+                                   const TrainOptions& options, comm::Communicator& comm,
+                                   Placement placement)
+    : graph_(graph),
+      state_(state),
+      options_(options),
+      comm_(comm),
+      placement_(std::move(placement)),
+      mailbox_(comm),
+      tensors_(graph),
+      train_nodes_(sample::mask_nodes(graph.train_mask.span())) {
+  check(!options.full_batch, "--strategy pipeline: trains mini-batches; drop --full-batch");
+  check(options.micro_batches >= 1, "--micro-batches: {} is not a positive count",
+        options.micro_batches);
+  check(placement_.num_ranks == comm.size() &&
+            placement_.num_layers() == state.model->num_layers(),
+        "pipeline: placement for {} ranks and {} layers, run has {} ranks and {} layers",
+        placement_.num_ranks, placement_.num_layers(), comm.size(), state.model->num_layers());
+  check(!train_nodes_.empty(), "{}: no training nodes", graph.name);
+  const int rank = comm.rank();
+  check(placement_.sampler != rank || graph.has_structure,
+        "pipeline: rank {} samples but holds no graph structure", rank);
+  check(placement_.features != rank || graph.has_features,
+        "pipeline: rank {} holds the features role but no features", rank);
+  if (placement_.sampler == rank)
+    sampler_ = std::make_unique<sample::NeighborSampler>(
+        graph, sample::SamplerOptions{options.fanouts, options.seed, options.threads});
+}
+
+template <typename Body>
+auto PipelineStrategy::naming_roles(Body&& body) {
+  try {
+    return body();
+  } catch (const Error& e) {
+    fail("{} (pipeline: {})", e.what(), placement_.describe());
+  }
+}
+
+int PipelineStrategy::next_rank(int layer) const {
+  return layer + 1 < placement_.num_layers() ? placement_.layers[layer + 1] : placement_.loss;
+}
+
+EpochStats PipelineStrategy::train_epoch(int64_t epoch, runtime::Progress& progress) {
+  return naming_roles([&] { return run_epoch(epoch, progress); });
+}
+
+EpochStats PipelineStrategy::run_epoch(int64_t epoch, runtime::Progress& progress) {
+  const auto start = Clock::now();
+  const double idle_before = mailbox_.wait_seconds();
+  const int64_t num_batches =
+      (static_cast<int64_t>(train_nodes_.size()) + options_.batch_size - 1) / options_.batch_size;
+  const int num_micro = options_.micro_batches;
+  std::unique_ptr<sample::BatchLoader> loader;
+  if (sampler_) {
+    sample::LoaderOptions lo{options_.batch_size, epoch, options_.seed};
+    lo.micro_batches = num_micro;
+    lo.queue_depth = std::max(2, num_micro);
+    loader = std::make_unique<sample::BatchLoader>(*sampler_, train_nodes_, lo);
+  }
+  progress.start_epoch(epoch, options_.epochs, num_batches);
+  state_.model->train();
+  EpochStats stats;
+  LossTotals totals;
+  for (int64_t b = 0; b < num_batches; ++b) {
+    state_.optimizer->zero_grad();
+    for (int64_t m = 0; m < num_micro; ++m) forward(m, loader.get(), totals);
+    for (int64_t m = 0; m < num_micro; ++m) backward(m);
+    const auto step_start = Clock::now();
+    state_.optimizer->step();  // skips the parameters of other ranks' layers (no gradient)
+    stats.optimizer_seconds += seconds_since(step_start);
+    mailbox_.flush();
+    ++stats.num_steps;
+    progress.step(stats.num_steps, "");
+  }
+  if (loader) stats.sample_seconds = loader->sample_seconds();
+  share_trained_layers();
+
+  // The loss's rank tells every rank the epoch's loss and accuracy.
+  std::vector<int64_t> shared{std::bit_cast<int64_t>(totals.loss_sum), totals.correct,
+                              totals.count};
+  comm_.broadcast(std::span<int64_t>(shared), placement_.loss);
+  const int64_t count = shared[2];
+  stats.loss = count > 0 ? std::bit_cast<double>(shared[0]) / count : 0;
+  stats.train_acc = count > 0 ? static_cast<double>(shared[1]) / count : 0;
+  const double idle = mailbox_.wait_seconds() - idle_before;
+  stats.wait_seconds = idle;
+  idle_seconds_ += idle;
+  busy_seconds_ += seconds_since(start) - idle;
+  return stats;
+}
+
+void PipelineStrategy::forward(int64_t micro_batch, sample::BatchLoader* loader,
+                               LossTotals& totals) {
+  const int num_layers = placement_.num_layers();
+  if (loader) {
+    std::optional<sample::Batch> batch = loader->next();
+    check(batch.has_value(), "pipeline: the sampler ran out of micro-batches");
+    for (int l = 0; l < num_layers; ++l)
+      mailbox_.send(placement_.layers[l], kBlockTag + l,
+                    pack(nn::block_layer_graph(batch->blocks[l], /*global_input=*/l == 0,
+                                               state_.model->normalization(), graph_)));
+    const auto& seeds = batch->seed_ids();
+    torch::Tensor seed_tensor = torch::tensor(std::vector<int64_t>(seeds.begin(), seeds.end()),
+                                              torch::kInt64);
+    mailbox_.send(placement_.loss, kLabelsTag,
+                  {tensors_.labels_of(seed_tensor), scalar_tensor(batch->global_size)});
+  }
+  for (int l = 0; l < num_layers; ++l) {
+    if (!runs_layer(l)) continue;
+    InFlight f;
+    f.graph = unpack(mailbox_.recv(placement_.sampler, kBlockTag + l));
+    torch::Tensor x;
+    if (l == 0) {
+      // As GnnModel::forward: input dropout over the feature matrix.
+      x = tensors_.features;
+      const double p = state_.model->options().input_dropout;
+      if (p > 0) x = torch::dropout(x, p, /*train=*/true);
+    } else {
+      f.input = mailbox_.recv(placement_.layers[l - 1], kActivationTag + l).at(0).requires_grad_();
+      x = f.input;
+    }
+    f.output = state_.model->forward_layer(l, x, f.graph);
+    mailbox_.send(next_rank(l), kActivationTag + l + 1, {f.output.detach()});
+    in_flight_[{micro_batch, l}] = std::move(f);
+  }
+  if (placement_.loss == comm_.rank()) {
+    torch::Tensor h =
+        mailbox_.recv(placement_.layers.back(), kActivationTag + num_layers).at(0).requires_grad_();
+    comm::Message labels = mailbox_.recv(placement_.sampler, kLabelsTag);
+    const int64_t global_size = labels.at(1)[0].item<int64_t>();
+    torch::Tensor log_probs = torch::log_softmax(h, -1);
+    torch::Tensor loss_sum = torch::nll_loss(log_probs, labels[0], {}, at::Reduction::Sum);
+    (loss_sum / static_cast<double>(std::max<int64_t>(1, global_size))).backward();
+    totals.loss_sum += loss_sum.item<double>();
+    totals.correct += log_probs.argmax(1).eq(labels[0]).sum().item<int64_t>();
+    totals.count += labels[0].size(0);
+    mailbox_.send(placement_.layers.back(), kGradientTag + num_layers - 1, {h.grad()});
+  }
+}
+
+void PipelineStrategy::backward(int64_t micro_batch) {
+  for (int l = placement_.num_layers() - 1; l >= 0; --l) {
+    if (!runs_layer(l)) continue;
+    auto it = in_flight_.find({micro_batch, l});
+    check(it != in_flight_.end(), "pipeline: no forward state for micro-batch {} of layer {}",
+          micro_batch, l + 1);
+    torch::Tensor grad = mailbox_.recv(next_rank(l), kGradientTag + l).at(0);
+    it->second.output.backward(grad);
+    if (l > 0) mailbox_.send(placement_.layers[l - 1], kGradientTag + l - 1, {it->second.input.grad()});
+    in_flight_.erase(it);  // frees the micro-batch's activations
+  }
+}
+
+void PipelineStrategy::share_trained_layers() {
+  torch::NoGradGuard no_grad;
+  auto& states = state_.optimizer->state();
+  for (int l = 0; l < placement_.num_layers(); ++l) {
+    const int owner = placement_.layers[l];
+    for (torch::Tensor p : state_.model->conv(l).parameters()) {
+      torch::Tensor data = p.data();
+      comm_.broadcast(data, owner);
+      const std::string key = c10::guts::to_string(p.unsafeGetTensorImpl());
+      if (states.find(key) == states.end()) {
+        auto fresh = std::make_unique<torch::optim::AdamParamState>();
+        fresh->exp_avg(torch::zeros_like(p));
+        fresh->exp_avg_sq(torch::zeros_like(p));
+        states[key] = std::move(fresh);
+      }
+      auto& adam = static_cast<torch::optim::AdamParamState&>(*states[key]);
+      torch::Tensor step = scalar_tensor(adam.step());
+      comm_.broadcast(step, owner);
+      adam.step(step[0].item<int64_t>());
+      torch::Tensor exp_avg = adam.exp_avg(), exp_avg_sq = adam.exp_avg_sq();
+      comm_.broadcast(exp_avg, owner);
+      comm_.broadcast(exp_avg_sq, owner);
+    }
+  }
+}
+
+Accuracy PipelineStrategy::evaluate() {
+  return naming_roles([&] { return run_evaluation(); });
+}
+
+Accuracy PipelineStrategy::run_evaluation() {
+  const auto start = Clock::now();
+  const double idle_before = mailbox_.wait_seconds();
+  torch::NoGradGuard no_grad;
+  nn::GnnModel& model = state_.model;
+  model->eval();
+  const int num_layers = placement_.num_layers();
+  const int64_t n = graph_.num_nodes, chunk = options_.eval_chunk_nodes;
+  const int me = comm_.rank();
+  torch::Tensor input = tensors_.features;  // all nodes' input of the layer this rank runs next
+  torch::Tensor next_input;                 // gathered from the layer before
+  torch::Tensor predictions;                // the loss's rank
+  for (int l = 0; l < num_layers; ++l) {
+    nn::GraphConv& conv = model->conv(l);
+    // A narrowing layer transforms every node once and aggregates the
+    // narrower messages (as layerwise_inference does).
+    torch::Tensor messages;
+    if (runs_layer(l) && conv.out_features() < conv.in_features()) messages = conv.message(input);
+    const int receiver = next_rank(l);
+    for (int64_t begin = 0; begin < n; begin += chunk) {
+      const int64_t end = std::min(n, begin + chunk);
+      if (placement_.sampler == me)
+        mailbox_.send(placement_.layers[l], kEvalBlockTag + l,
+                      pack(nn::full_layer_graph(graph_, begin, end, model->normalization())));
+      if (runs_layer(l)) {
+        nn::LayerGraph g = unpack(mailbox_.recv(placement_.sampler, kEvalBlockTag + l));
+        torch::Tensor h =
+            messages.defined()
+                ? conv.update(nn::csr_aggregate(messages, g.adjacency, conv.aggregation()),
+                              conv.root(g.dst_input(input)))
+                : conv.forward(input, g);
+        mailbox_.send(receiver, kEvalOutputTag + l, {model->activate(l, h)});
+      }
+      if (receiver == me) {
+        torch::Tensor rows = mailbox_.recv(placement_.layers[l], kEvalOutputTag + l).at(0);
+        if (l + 1 == num_layers && placement_.loss == me) {
+          if (!predictions.defined()) predictions = torch::empty({n}, torch::kInt64);
+          predictions.narrow(0, begin, end - begin).copy_(rows.argmax(1));
+        } else {
+          if (!next_input.defined()) next_input = torch::empty({n, rows.size(1)});
+          next_input.narrow(0, begin, end - begin).copy_(rows);
+        }
+      }
+      // One chunk in flight: a rank never holds a whole layer's sends.
+      mailbox_.flush();
+    }
+    input = next_input;
+    next_input = torch::Tensor();
+  }
+  model->train();
+
+  // The loss's rank counts the hits per split and tells every rank.
+  std::vector<int64_t> hits(3, 0);
+  const graph::Buffer<uint8_t>* masks[] = {&graph_.train_mask, &graph_.val_mask, &graph_.test_mask};
+  if (placement_.loss == me) {
+    const int64_t* predicted = predictions.data_ptr<int64_t>();
+    for (int64_t v = 0; v < n; ++v)
+      for (int s = 0; s < 3; ++s)
+        if ((*masks[s])[v] && predicted[v] == graph_.labels[v]) ++hits[s];
+  }
+  comm_.broadcast(std::span<int64_t>(hits), placement_.loss);
+  double accuracy[3];
+  for (int s = 0; s < 3; ++s) {
+    const int64_t total = graph::count_mask(*masks[s]);
+    accuracy[s] = total > 0 ? static_cast<double>(hits[s]) / total : 0;
+  }
+  const double idle = mailbox_.wait_seconds() - idle_before;
+  idle_seconds_ += idle;
+  busy_seconds_ += seconds_since(start) - idle;
+  return {accuracy[0], accuracy[1], accuracy[2]};
+}
+
+std::vector<DeviceReport> PipelineStrategy::device_reports() const {
+  DeviceReport mine;
+  mine.role = placement_.roles_of(comm_.rank());
+  mine.peak_rss_bytes = runtime::peak_rss_bytes();
+  mine.bytes_sent = comm_.bytes_sent();
+  mine.bytes_received = comm_.bytes_received();
+  mine.parameter_checksum = parameter_checksum(state_.model);
+  mine.busy_seconds = busy_seconds_;
+  mine.idle_seconds = idle_seconds_;
+  return gather_device_reports(comm_, mine);
+}
+
+}  // namespace edgegnn::train

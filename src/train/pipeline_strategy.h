@@ -1,0 +1,103 @@
+// PipelineStrategy: model parallelism, the seed team's final set-up (the Gloo
+// RPC pipeline, and the Ray actors that never got backward working). The
+// sampler and each layer run on their own devices (see placement.h), so no
+// device holds the structure, the features and the model's activations at once.
+//
+// Every rank runs the same loop over its roles, driven by messages in a
+// Mailbox: the sampler sends each layer its block (as a LayerGraph) and the
+// loss its seeds' labels; layer k sends its output forward to layer k+1 (or
+// the loss) and, in backward, the gradient of its input back to layer k-1. A
+// layer keeps a micro-batch's autograd state until that micro-batch's gradient
+// comes back, then frees it.
+//
+// Schedule, as GPipe: a mini-batch is cut into --micro-batches M micro-batches
+// (BatchLoader slices, so they are sampled exactly as in single); all M go
+// forward back to back, while stage k works on micro-batch i stage k-1 works on
+// i+1; then all M go backward; the gradients add up over the micro-batches
+// (each loss is scaled by the whole batch size), and each layer's rank steps
+// its optimizer. So training equals `single` on the same mini-batches, up to
+// float summation order (dropout draws differ: every rank has its own stream).
+//
+// Each rank builds the whole (small) model and optimizer but trains only its
+// layers; after every epoch each layer's rank broadcasts that layer's weights
+// and Adam state, so that every rank, rank 0 included, holds the trained model
+// for checkpoints and reports.
+//
+// Evaluation is layer-wise inference: for each layer, node chunks stream from
+// the sampler (full neighbourhoods) through the layer's rank to the next
+// layer's rank, which gathers the whole layer's output before its own turn.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <vector>
+
+#include "comm/communicator.h"
+#include "comm/mailbox.h"
+#include "graph/graph.h"
+#include "nn/layer_graph.h"
+#include "sample/batch_loader.h"
+#include "sample/neighbor_sampler.h"
+#include "train/graph_tensors.h"
+#include "train/placement.h"
+#include "train/strategy.h"
+#include "train/train_options.h"
+#include "train/training_state.h"
+
+namespace edgegnn::train {
+
+// The parts of the graph a rank's roles need: the sampler the structure, the
+// features role the feature matrix (counts, labels and masks always).
+graph::GraphParts graph_parts_for(const Placement& placement, int rank);
+
+class PipelineStrategy : public Strategy {
+ public:
+  // Borrows everything; all must outlive the strategy. `graph` holds the
+  // parts graph_parts_for() names for this rank.
+  PipelineStrategy(const graph::Graph& graph, TrainingState& state, const TrainOptions& options,
+                   comm::Communicator& comm, Placement placement);
+
+  std::string name() const override { return "pipeline"; }
+  EpochStats train_epoch(int64_t epoch, runtime::Progress& progress) override;
+  Accuracy evaluate() override;
+  std::vector<DeviceReport> device_reports() const override;
+
+ private:
+  // What a layer keeps of a micro-batch between its forward and backward.
+  struct InFlight {
+    nn::LayerGraph graph;  // the autograd graph borrows its index tensors
+    torch::Tensor input;   // requires grad (layers after the first)
+    torch::Tensor output;
+  };
+  struct LossTotals {
+    double loss_sum = 0;
+    int64_t correct = 0, count = 0;
+  };
+
+  EpochStats run_epoch(int64_t epoch, runtime::Progress& progress);
+  void forward(int64_t micro_batch, sample::BatchLoader* loader, LossTotals& totals);
+  void backward(int64_t micro_batch);
+  Accuracy run_evaluation();
+  // Every layer's weights and Adam state from its rank to all ranks.
+  void share_trained_layers();
+  int next_rank(int layer) const;  // where layer `layer`'s output goes
+  bool runs_layer(int layer) const { return placement_.layers[layer] == comm_.rank(); }
+  // Runs `body`; an Error gains the placement, so a failure names roles.
+  template <typename Body>
+  auto naming_roles(Body&& body);
+
+  const graph::Graph& graph_;
+  TrainingState& state_;
+  const TrainOptions& options_;
+  comm::Communicator& comm_;
+  const Placement placement_;
+  comm::Mailbox mailbox_;
+  GraphTensors tensors_;
+  std::vector<int32_t> train_nodes_;
+  std::unique_ptr<sample::NeighborSampler> sampler_;  // the sampler's rank only
+  std::map<std::pair<int64_t, int>, InFlight> in_flight_;  // by (micro-batch, layer)
+  double busy_seconds_ = 0;
+  double idle_seconds_ = 0;
+};
+
+}  // namespace edgegnn::train
