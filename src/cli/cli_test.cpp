@@ -112,6 +112,55 @@ TEST(Cli, DataParallelMatchesSingleAndKeepsRanksIdentical) {
   }
 }
 
+TEST(Cli, PipelineTrainsAsSingleDoesOnEveryPlacement) {
+  nlohmann::json single = train_metrics("");
+  ASSERT_FALSE(single.is_null());
+  const double weights = single["per_device"][0]["parameter_checksum"].get<double>();
+  for (std::string flags : {"--devices 3 --backend gloo", "--devices 3 --backend mpi",
+                            "--devices 2 --micro-batches 1",
+                            "--devices 3 --placement sampler:2,layer2:0,loss:0"}) {
+    nlohmann::json pipeline = train_metrics("--strategy pipeline " + flags);
+    ASSERT_FALSE(pipeline.is_null()) << flags;
+    EXPECT_EQ(pipeline["strategy"], "pipeline");
+    // Micro-batch gradients add up to the batch's: the same losses and
+    // weights as single, up to float summation order.
+    for (size_t e = 0; e < single["epochs"].size(); ++e)
+      EXPECT_NEAR(pipeline["epochs"][e]["loss"].get<double>(),
+                  single["epochs"][e]["loss"].get<double>(), 1e-4)
+          << flags << " epoch " << e + 1;
+    EXPECT_NEAR(pipeline["last_test_acc"].get<double>(), single["last_test_acc"].get<double>(),
+                0.02)
+        << flags;
+    for (const auto& device : pipeline["per_device"])
+      EXPECT_NEAR(device["parameter_checksum"].get<double>(), weights, 1e-5 * weights)
+          << flags << " rank " << device["rank"];
+  }
+  nlohmann::json three = train_metrics("--strategy pipeline --devices 3");
+  ASSERT_EQ(three["per_device"].size(), 3u);
+  EXPECT_EQ(three["per_device"][0]["role"], "sampler");
+  EXPECT_EQ(three["per_device"][1]["role"], "features+layer1");
+  EXPECT_EQ(three["per_device"][2]["role"], "layer2+loss");
+  // Activations go forward to the last rank, gradients come back.
+  EXPECT_GT(three["per_device"][2]["bytes_sent"].get<int64_t>(), 0);
+}
+
+TEST(Cli, APipelineStageKilledStopsTheRunNamingItsRoles) {
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult run;
+  run.exit_code = test::run_command(
+      "(" + test::edgegnn_binary() +
+          " train --dataset synthetic-reddit-mini --strategy pipeline --devices 3 --epochs 50"
+          " --seed 4242 --comm-timeout 10 & sleep 6;"
+          " pkill -9 -f 'edgegnn train.*--seed 4242.*--threads' -n; wait $!)",
+      &run.output);
+  const double seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  EXPECT_NE(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("rank 2 (layer2+loss) was killed by signal 9"), std::string::npos)
+      << run.output;
+  EXPECT_LT(seconds, 40) << run.output;
+}
+
 TEST(Cli, AKilledWorkerStopsTheRunNamingIt) {
   // Rank 1 of 3 is killed once training runs; the launcher stops the rest.
   const auto start = std::chrono::steady_clock::now();
@@ -119,7 +168,8 @@ TEST(Cli, AKilledWorkerStopsTheRunNamingIt) {
   run.exit_code = test::run_command(
       "(" + test::edgegnn_binary() +
           " train --dataset synthetic-reddit-mini --strategy data --devices 3 --epochs 50"
-          " --comm-timeout 10 & sleep 6; pkill -9 -f 'edgegnn train.*--threads' -n; wait $!)",
+          " --seed 4343 --comm-timeout 10 & sleep 6;"
+          " pkill -9 -f 'edgegnn train.*--seed 4343.*--threads' -n; wait $!)",
       &run.output);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -170,7 +220,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"train --dataset cora", "--root"},
         BadInput{"train --dataset synthetic-tiny --resume", "--resume: needs --checkpoint"},
         BadInput{"train --dataset synthetic-tiny --resume --checkpoint /nonexistent", "/nonexistent"},
-        BadInput{"train --dataset synthetic-tiny --strategy pipeline", "--strategy: 'pipeline'"},
+        BadInput{"train --dataset synthetic-tiny --strategy partition", "--strategy: 'partition'"},
+        BadInput{"train --dataset synthetic-tiny --strategy pipeline --devices 4", "runs on 1 to 3 devices"},
+        BadInput{"train --dataset synthetic-tiny --strategy pipeline --devices 3 --placement features:2", "must share a rank"},
+        BadInput{"train --dataset synthetic-tiny --strategy data --placement sampler:0", "--placement: only for --strategy pipeline"},
+        BadInput{"train --dataset synthetic-tiny --strategy pipeline --micro-batches 0", "--micro-batches: 0"},
         BadInput{"train --dataset synthetic-tiny --strategy data --backend nccl", "--backend: unknown backend 'nccl'"},
         BadInput{"train --dataset synthetic-tiny --devices 2", "--devices: 2 devices need"},
         BadInput{"train --dataset synthetic-tiny --memory-budget 12XB", "--memory-budget: '12XB' is not a size"},

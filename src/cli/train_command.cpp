@@ -70,6 +70,11 @@ int launch_local_workers(const TrainArgs& args) {
   }
   runtime::LaunchOptions launch;
   launch.num_workers = args.devices;
+  if (args.strategy == "pipeline") {
+    const train::Placement placement =
+        train::parse_placement(args.placement, args.options.model.num_layers, args.devices);
+    for (int r = 0; r < args.devices; ++r) launch.labels.push_back(placement.roles_of(r));
+  }
   if (args.backend == "mpi") {
     std::vector<std::string> mpirun{"mpirun", "--oversubscribe", "-np", std::to_string(args.devices)};
     if (geteuid() == 0) mpirun.push_back("--allow-run-as-root");
@@ -141,7 +146,7 @@ int run_train(TrainArgs& args) {
   // A bad checkpoint fails now, not after loading the data.
   if (o.resume) runtime::read_checkpoint_meta(o.checkpoint_dir);
   std::optional<train::Placement> placement;
-  graph::LoadOptions load{o.seed, o.threads};
+  graph::LoadOptions load{.seed = o.seed, .num_threads = o.threads, .parts = {}};
   if (pipeline) {
     placement = train::parse_placement(args.placement, o.model.num_layers, communicator->size());
     load.parts = train::graph_parts_for(*placement, rank);

@@ -20,6 +20,7 @@
 #include <thread>
 
 #include "comm/communicator.h"
+#include "comm/mailbox.h"
 #include "core/error.h"
 
 namespace edgegnn::comm {
@@ -184,6 +185,37 @@ void collectives(Communicator& comm, Checker& checker) {
 // Rank 1 greets rank 0 (tag 7) and rank 0 answers with a tensor (tag 8);
 // rank 2 then sends rank 0 a larger int32 tensor (tag 9) and an empty
 // message (tag 10). Sends block until matched, so the order is fixed.
+// Messages around the ring through a Mailbox: two to the next rank under one
+// tag (they must arrive in order), one to this rank; every rank sends first.
+void mailbox_ring(Communicator& comm, Checker& checker) {
+  const int r = comm.rank(), n = comm.size(), next = (r + 1) % n, previous = (r + n - 1) % n;
+  auto message = [](int from, int k) {
+    return Message{torch::full({2, 3}, static_cast<float>(10 * from + k)), torch::Tensor(),
+                   torch::empty({0}, torch::kInt64), torch::tensor({uint8_t(from)})};
+  };
+  const int64_t sent_before = comm.bytes_sent(next);
+  {
+    Mailbox mailbox(comm);
+    mailbox.send(next, 3, message(r, 1));
+    mailbox.send(next, 3, message(r, 2));
+    mailbox.send(r, 3, message(r, 9));
+    for (int k : {1, 2}) {
+      Message got = mailbox.recv(previous, 3);
+      checker.equal(fmt::format("mailbox message {} values", k), to_vector<float>(got.at(0)),
+                    to_vector<float>(message(previous, k)[0]));
+      checker.equal("mailbox undefined tensor", got.at(1).defined(), false);
+      checker.equal("mailbox empty tensor", got.at(2).numel(), int64_t{0});
+      checker.equal("mailbox byte tensor", int{got.at(3)[0].item<uint8_t>()}, previous);
+    }
+    checker.equal("mailbox local message", to_vector<float>(mailbox.recv(r, 3).at(0)),
+                  to_vector<float>(message(r, 9)[0]));
+    mailbox.flush();
+  }
+  // Per message: a 64-value header, 24 bytes of floats and one byte.
+  checker.equal("mailbox bytes sent", comm.bytes_sent(next) - sent_before,
+                int64_t{2 * (512 + 24 + 1)});
+}
+
 void point_to_point(Communicator& comm, Checker& checker) {
   const int r = comm.rank();
   const std::string greeting = "hello from rank 1";
@@ -222,6 +254,7 @@ void point_to_point(Communicator& comm, Checker& checker) {
     checker.equal(fmt::format("bytes_received from rank {}", p), comm.bytes_received(p),
                   expected.received[p]);
   }
+  mailbox_ring(comm, checker);
 }
 
 // Runs `call`, which must fail: prints how long it took to and exits 2.

@@ -55,6 +55,29 @@ TEST(BinaryFormat, RoundTripsEveryArrayThroughAMapping) {
   EXPECT_FALSE(fs::exists(dir / "manifest.json.tmp"));
 }
 
+TEST(BinaryFormat, OpensOnlyThePartsAsked) {
+  auto dir = test::scratch_dir("graph");
+  write_binary_graph(test::path_graph(), dir);
+  // A missing file proves the array is never opened.
+  fs::remove(dir / "features.f32");
+  OpenOptions structure_only;
+  structure_only.parts.features = false;
+  Graph g = open_binary_graph(dir, structure_only);
+  EXPECT_FALSE(g.has_features);
+  EXPECT_TRUE(g.features.empty());
+  EXPECT_EQ(g.num_features, 2);
+  EXPECT_EQ(g.num_edges(), 4);
+  EXPECT_NE(error_of(dir).find("features.f32"), std::string::npos);
+
+  fs::remove(dir / "col.i32");
+  OpenOptions neither;
+  neither.parts = {.structure = false, .features = false};
+  Graph counts = open_binary_graph(dir, neither);
+  EXPECT_FALSE(counts.has_structure);
+  EXPECT_EQ(counts.num_nodes, 3);
+  EXPECT_EQ(counts.labels.size(), 3u);
+}
+
 TEST(BinaryFormat, MissingDirectoryNamesTheManifest) {
   auto dir = test::scratch_dir("graph") / "nowhere";
   EXPECT_NE(error_of(dir).find("nowhere/manifest.json: cannot open"), std::string::npos);

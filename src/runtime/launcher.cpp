@@ -190,6 +190,7 @@ class Launch {
 void Launch::start(int rank, const std::optional<CgroupParent>& cgroup_parent) {
   Worker& worker = workers_[rank];
   worker.result.rank = rank;
+  if (rank < static_cast<int>(options_.labels.size())) worker.result.label = options_.labels[rank];
   const int n = options_.num_workers;
   std::map<std::string, std::string> overrides = options_.extra_env;
   overrides["RANK"] = overrides["LOCAL_RANK"] = std::to_string(rank);
@@ -458,17 +459,18 @@ int LaunchResult::exit_code() const {
 
 std::string describe_worker_exit(const WorkerResult& worker,
                                  std::optional<int64_t> memory_limit_bytes) {
+  const std::string who = worker.label.empty()
+                              ? fmt::format("rank {}", worker.rank)
+                              : fmt::format("rank {} ({})", worker.rank, worker.label);
   if (worker.oom_killed)
-    return fmt::format("rank {} was killed by the out-of-memory killer at its {} limit",
-                       worker.rank,
+    return fmt::format("{} was killed by the out-of-memory killer at its {} limit", who,
                        memory_limit_bytes ? format_bytes(*memory_limit_bytes) : "cgroup");
   if (worker.signal)
-    return fmt::format("rank {} was killed by signal {} ({})", worker.rank, worker.signal,
+    return fmt::format("{} was killed by signal {} ({})", who, worker.signal,
                        signal_name(worker.signal));
   if (worker.exit_code == kExitOverBudget)
-    return fmt::format("rank {} exited with code {} (over its memory budget)", worker.rank,
-                       worker.exit_code);
-  return fmt::format("rank {} exited with code {}", worker.rank, worker.exit_code);
+    return fmt::format("{} exited with code {} (over its memory budget)", who, worker.exit_code);
+  return fmt::format("{} exited with code {}", who, worker.exit_code);
 }
 
 int find_free_port(const std::string& addr) {

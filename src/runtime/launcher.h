@@ -61,6 +61,9 @@ struct LaunchOptions {
   std::string master_addr = "127.0.0.1";
   // 0 picks a free port on master_addr (find_free_port).
   int master_port = 0;
+  // What each rank is, named with it in messages ("rank 2 (layer2+loss) was
+  // killed by signal 9"); empty or shorter than num_workers: no names.
+  std::vector<std::string> labels;
   // Where relayed worker output goes.
   std::FILE* out = stdout;
   std::FILE* err = stderr;
@@ -69,6 +72,7 @@ struct LaunchOptions {
 // How one worker ended.
 struct WorkerResult {
   int rank = 0;
+  std::string label;  // LaunchOptions::labels[rank], or ""
   pid_t pid = 0;
   int exit_code = -1;                // its exit status when it exited, else -1
   int signal = 0;                    // the signal that killed it, else 0
@@ -104,7 +108,8 @@ struct LaunchResult {
 // after stopping any workers already started.
 LaunchResult launch_local(const LaunchOptions& options);
 
-// What a worker's end means, for messages: "rank 1 exited with code 7", ...
+// What a worker's end means, for messages: "rank 1 exited with code 7",
+// "rank 2 (layer2+loss) was killed by signal 9 (SIGKILL)", ...
 std::string describe_worker_exit(const WorkerResult& worker,
                                  std::optional<int64_t> memory_limit_bytes);
 

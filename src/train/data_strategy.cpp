@@ -42,6 +42,7 @@ std::vector<DeviceReport> DataStrategy::device_reports() const {
   mine.peak_rss_bytes = runtime::peak_rss_bytes();
   mine.bytes_sent = comm_.bytes_sent();
   mine.bytes_received = comm_.bytes_received();
+  mine.training_bytes_sent = mine.bytes_sent;  // evaluation sends nothing
   mine.parameter_checksum = parameter_checksum(training_state().model);
   return gather_device_reports(comm_, mine);
 }

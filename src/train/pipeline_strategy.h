@@ -98,6 +98,7 @@ class PipelineStrategy : public Strategy {
   std::map<std::pair<int64_t, int>, InFlight> in_flight_;  // by (micro-batch, layer)
   double busy_seconds_ = 0;
   double idle_seconds_ = 0;
+  int64_t training_bytes_sent_ = 0;
 };
 
 }  // namespace edgegnn::train

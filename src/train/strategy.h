@@ -36,9 +36,11 @@ struct DeviceReport {
   // Sum of |w| over the model's parameters after training, so a run can show
   // that data-parallel devices ended with identical weights.
   double parameter_checksum = 0;
-  // Pipeline stages: seconds working and seconds waiting for messages.
+  // Pipeline stages, over all training epochs: seconds working and seconds
+  // waiting for messages.
   double busy_seconds = 0;
   double idle_seconds = 0;
+  int64_t training_bytes_sent = 0;  // sent in training epochs (not evaluation)
 };
 
 class Strategy {

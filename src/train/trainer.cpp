@@ -154,6 +154,7 @@ nlohmann::json metrics_json(const RunRecord& record, const TrainOptions& options
                           {"parameter_checksum", d.parameter_checksum},
                           {"busy_seconds", d.busy_seconds},
                           {"idle_seconds", d.idle_seconds},
+                          {"training_bytes_sent", d.training_bytes_sent},
                           {"memory_budget_bytes", d.memory_budget_bytes
                                                       ? nlohmann::json(*d.memory_budget_bytes)
                                                       : nlohmann::json(nullptr)}});
