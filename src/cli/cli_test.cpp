@@ -2,6 +2,7 @@
 #include <chrono>
 #include <fstream>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -144,38 +145,34 @@ TEST(Cli, PipelineTrainsAsSingleDoesOnEveryPlacement) {
   EXPECT_GT(three["per_device"][2]["bytes_sent"].get<int64_t>(), 0);
 }
 
-TEST(Cli, APipelineStageKilledStopsTheRunNamingItsRoles) {
+// Trains on 3 local devices with `flags` and SIGKILLs the newest worker (rank
+// 2) once training runs; `seed` tells this run's workers from other tests'.
+// The launcher must stop the rest well within the 10 s timeout.
+CommandResult kill_rank_two(const std::string& flags, int seed) {
   const auto start = std::chrono::steady_clock::now();
   CommandResult run;
   run.exit_code = test::run_command(
-      "(" + test::edgegnn_binary() +
-          " train --dataset synthetic-reddit-mini --strategy pipeline --devices 3 --epochs 50"
-          " --seed 4242 --comm-timeout 10 & sleep 6;"
-          " pkill -9 -f 'edgegnn train.*--seed 4242.*--threads' -n; wait $!)",
+      fmt::format("({} train --dataset synthetic-reddit-mini --devices 3 --epochs 50 {} --seed {}"
+                  " --comm-timeout 10 & sleep 6;"
+                  " pkill -9 -f 'edgegnn train.*--seed {}.*--threads' -n; wait $!)",
+                  test::edgegnn_binary(), flags, seed, seed),
       &run.output);
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   EXPECT_NE(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("rank 2 (layer2+loss) was killed by signal 9"), std::string::npos)
-      << run.output;
   EXPECT_LT(seconds, 40) << run.output;
+  return run;
 }
 
 TEST(Cli, AKilledWorkerStopsTheRunNamingIt) {
-  // Rank 1 of 3 is killed once training runs; the launcher stops the rest.
-  const auto start = std::chrono::steady_clock::now();
-  CommandResult run;
-  run.exit_code = test::run_command(
-      "(" + test::edgegnn_binary() +
-          " train --dataset synthetic-reddit-mini --strategy data --devices 3 --epochs 50"
-          " --seed 4343 --comm-timeout 10 & sleep 6;"
-          " pkill -9 -f 'edgegnn train.*--seed 4343.*--threads' -n; wait $!)",
-      &run.output);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  EXPECT_NE(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("was killed by signal 9"), std::string::npos) << run.output;
-  EXPECT_LT(seconds, 40) << run.output;
+  CommandResult run = kill_rank_two("--strategy data", 4343);
+  EXPECT_NE(run.output.find("rank 2 was killed by signal 9"), std::string::npos) << run.output;
+}
+
+TEST(Cli, APipelineStageKilledStopsTheRunNamingItsRoles) {
+  CommandResult run = kill_rank_two("--strategy pipeline", 4242);
+  EXPECT_NE(run.output.find("rank 2 (layer2+loss) was killed by signal 9"), std::string::npos)
+      << run.output;
 }
 
 TEST(Cli, ABudgetSmallerThanTheGraphStopsTheDeviceWithItsRank) {

@@ -70,7 +70,8 @@ int launch_local_workers(const TrainArgs& args) {
   }
   runtime::LaunchOptions launch;
   launch.num_workers = args.devices;
-  if (args.strategy == "pipeline") {
+  // Under mpirun the launcher sees one worker, mpirun itself.
+  if (args.strategy == "pipeline" && args.backend != "mpi") {
     const train::Placement placement =
         train::parse_placement(args.placement, args.options.model.num_layers, args.devices);
     for (int r = 0; r < args.devices; ++r) launch.labels.push_back(placement.roles_of(r));
