@@ -169,6 +169,27 @@ TEST(Cli, AKilledWorkerStopsTheRunNamingIt) {
   EXPECT_NE(run.output.find("rank 2 was killed by signal 9"), std::string::npos) << run.output;
 }
 
+TEST(Cli, PipelineResumesFromRankZerosCheckpointAsIfUninterrupted) {
+  // Every rank holds every layer's weights and Adam state after an epoch, so
+  // rank 0's checkpoint is the whole model.
+  auto dir = test::scratch_dir("pipeline-ckpt");
+  const std::string pipeline = "--strategy pipeline --devices 3 ";
+  nlohmann::json whole = train_metrics(pipeline);
+  ASSERT_FALSE(whole.is_null());
+  CommandResult first = edgegnn("train --quiet --dataset synthetic-tiny --hidden 16 --fanouts 5,5 "
+                                "--batch-size 32 --epochs 3 --dropout 0 --checkpoint " +
+                                dir.string() + " " + pipeline);
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  nlohmann::json resumed = train_metrics(pipeline + "--resume --checkpoint " + dir.string());
+  ASSERT_FALSE(resumed.is_null());
+  ASSERT_EQ(resumed["epochs"].size(), whole["epochs"].size());
+  for (size_t e = 3; e < whole["epochs"].size(); ++e)
+    EXPECT_NEAR(resumed["epochs"][e]["loss"].get<double>(), whole["epochs"][e]["loss"].get<double>(),
+                1e-6)
+        << "epoch " << e + 1;
+  EXPECT_EQ(resumed["per_device"][2]["parameter_checksum"], whole["per_device"][2]["parameter_checksum"]);
+}
+
 TEST(Cli, APipelineStageKilledStopsTheRunNamingItsRoles) {
   CommandResult run = kill_rank_two("--strategy pipeline", 4242);
   EXPECT_NE(run.output.find("rank 2 (layer2+loss) was killed by signal 9"), std::string::npos)
