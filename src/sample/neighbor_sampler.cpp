@@ -24,10 +24,13 @@ void choose_without_replacement(int64_t d, int64_t k, KeyedRandom& rng, int64_t*
 
 }  // namespace
 
-NeighborSampler::NeighborSampler(const graph::Graph& graph, SamplerOptions options)
+NeighborSampler::NeighborSampler(const graph::Graph& graph, SamplerOptions options,
+                                 std::span<const int32_t> row_of)
     : rowptr_(graph.rowptr.span()),
       col_(graph.col.span()),
-      num_nodes_(graph.num_nodes),
+      row_of_(row_of),
+      num_nodes_(row_of.empty() ? graph.num_nodes : static_cast<int64_t>(row_of.size())),
+      num_rows_(graph.num_nodes),
       options_(std::move(options)) {
   check(!options_.fanouts.empty(), "--fanouts: need one fanout per layer");
   for (int f : options_.fanouts)
@@ -42,59 +45,76 @@ Batch NeighborSampler::sample(std::span<const int32_t> seeds, uint64_t batch_key
   // Hops go outwards from the seeds; blocks are stored input layer first.
   for (size_t hop = 0; hop < options_.fanouts.size(); ++hop) {
     Block& block = batch.blocks[batch.blocks.size() - 1 - hop];
-    block = sample_hop(frontier, options_.fanouts[hop], splitmix64(batch_key) ^ hop);
+    block = make_block(frontier, sample_neighbors(frontier, static_cast<int>(hop), batch_key),
+                       num_nodes_);
     frontier = block.src_ids;
   }
   return batch;
 }
 
-Block NeighborSampler::sample_hop(std::span<const int32_t> dst_ids, int fanout,
-                                  uint64_t stream_key) const {
-  const int64_t num_dst = static_cast<int64_t>(dst_ids.size());
-  Block block;
-  block.dst_ids.assign(dst_ids.begin(), dst_ids.end());
-  block.rowptr.assign(num_dst + 1, 0);
-  for (int64_t i = 0; i < num_dst; ++i) {
-    const int32_t v = dst_ids[i];
+SampledNeighbors NeighborSampler::sample_neighbors(std::span<const int32_t> nodes, int hop,
+                                                   uint64_t batch_key) const {
+  const int fanout = options_.fanouts.at(hop);
+  const uint64_t stream_key = splitmix64(batch_key) ^ static_cast<uint64_t>(hop);
+  const int64_t n = static_cast<int64_t>(nodes.size());
+  SampledNeighbors out;
+  out.rowptr.assign(n + 1, 0);
+  for (int64_t i = 0; i < n; ++i) {
+    const int32_t v = nodes[i];
     check(v >= 0 && v < num_nodes_, "seed node {} out of range [0, {})", v, num_nodes_);
-    const int64_t degree = rowptr_[v + 1] - rowptr_[v];
-    block.rowptr[i + 1] = block.rowptr[i] + (fanout < 0 ? degree : std::min<int64_t>(degree, fanout));
+    const int64_t r = row(v);
+    check(r >= 0 && r < num_rows_, "node {} has no row in this graph", v);
+    const int64_t degree = rowptr_[r + 1] - rowptr_[r];
+    out.rowptr[i + 1] = out.rowptr[i] + (fanout < 0 ? degree : std::min<int64_t>(degree, fanout));
   }
 
-  // Global ids of the sampled neighbours, row by row; each row's draw depends
-  // only on (seed, stream, node).
-  std::vector<int32_t> neighbor_ids(block.rowptr[num_dst]);
-  parallel_for(num_dst, options_.num_threads, [&](int64_t begin, int64_t end, int) {
+  // Row by row; each row's draw depends only on (seed, stream, node).
+  out.ids.resize(out.rowptr[n]);
+  parallel_for(n, options_.num_threads, [&](int64_t begin, int64_t end, int) {
     std::vector<int64_t> picks;
     for (int64_t i = begin; i < end; ++i) {
-      const int32_t v = dst_ids[i];
-      const int64_t first = rowptr_[v], degree = rowptr_[v + 1] - first;
-      const int64_t k = block.rowptr[i + 1] - block.rowptr[i];
-      int32_t* out = neighbor_ids.data() + block.rowptr[i];
+      const int32_t v = nodes[i];
+      const int64_t first = rowptr_[row(v)], degree = rowptr_[row(v) + 1] - first;
+      const int64_t k = out.rowptr[i + 1] - out.rowptr[i];
+      int32_t* ids = out.ids.data() + out.rowptr[i];
       if (k == degree) {  // whole neighbourhood
-        std::copy(col_.begin() + first, col_.begin() + first + degree, out);
+        std::copy(col_.begin() + first, col_.begin() + first + degree, ids);
         continue;
       }
       KeyedRandom rng(options_.seed, stream_key, static_cast<uint64_t>(v));
       picks.resize(k);
       choose_without_replacement(degree, k, rng, picks.data());
-      for (int64_t j = 0; j < k; ++j) out[j] = col_[first + picks[j]];
+      for (int64_t j = 0; j < k; ++j) ids[j] = col_[first + picks[j]];
     }
   });
+  return out;
+}
 
+Block make_block(std::span<const int32_t> dst_ids, const SampledNeighbors& neighbors,
+                 int64_t num_nodes) {
+  const int64_t num_dst = static_cast<int64_t>(dst_ids.size());
+  check(static_cast<int64_t>(neighbors.rowptr.size()) == num_dst + 1,
+        "sampled neighbours of {} nodes for a block of {}", neighbors.rowptr.size() - 1, num_dst);
+  Block block;
+  block.dst_ids.assign(dst_ids.begin(), dst_ids.end());
+  block.rowptr = neighbors.rowptr;
   // Relabel: dst first, then new sources in order of appearance.
-  std::vector<int32_t> local(num_nodes_, -1);
+  std::vector<int32_t> local(num_nodes, -1);
   block.src_ids = block.dst_ids;
   for (int64_t i = 0; i < num_dst; ++i) {
+    check(dst_ids[i] >= 0 && dst_ids[i] < num_nodes, "node {} out of range [0, {})", dst_ids[i],
+          num_nodes);
     check(local[dst_ids[i]] < 0, "seed node {} appears twice in a batch", dst_ids[i]);
     local[dst_ids[i]] = static_cast<int32_t>(i);
   }
-  block.col.resize(neighbor_ids.size());
-  for (size_t e = 0; e < neighbor_ids.size(); ++e) {
-    int32_t& id = local[neighbor_ids[e]];
+  block.col.resize(neighbors.ids.size());
+  for (size_t e = 0; e < neighbors.ids.size(); ++e) {
+    const int32_t v = neighbors.ids[e];
+    check(v >= 0 && v < num_nodes, "neighbour {} out of range [0, {})", v, num_nodes);
+    int32_t& id = local[v];
     if (id < 0) {
       id = static_cast<int32_t>(block.src_ids.size());
-      block.src_ids.push_back(neighbor_ids[e]);
+      block.src_ids.push_back(v);
     }
     block.col[e] = id;
   }

@@ -20,6 +20,19 @@
 
 namespace edgegnn::sample {
 
+// One hop's sampled in-neighbours of a list of nodes: those of node i are
+// ids[rowptr[i] .. rowptr[i+1]), global ids.
+struct SampledNeighbors {
+  std::vector<int64_t> rowptr{0};
+  std::vector<int32_t> ids;
+};
+
+// The block of `dst_ids` (distinct) given their sampled neighbours: dst first
+// among the sources, then new ids in order of appearance (block.h).
+// `num_nodes` bounds the ids.
+Block make_block(std::span<const int32_t> dst_ids, const SampledNeighbors& neighbors,
+                 int64_t num_nodes);
+
 struct SamplerOptions {
   std::vector<int> fanouts = {25, 10};  // per hop from the seeds; -1 = all
   uint64_t seed = 0;
@@ -28,21 +41,33 @@ struct SamplerOptions {
 
 class NeighborSampler {
  public:
-  NeighborSampler(const graph::Graph& graph, SamplerOptions options);
+  // `row_of`, for a graph that holds only some nodes' rows (a partition's
+  // part): the row of each global node id, read only for the nodes asked
+  // about; empty when rows are the node ids.
+  NeighborSampler(const graph::Graph& graph, SamplerOptions options,
+                  std::span<const int32_t> row_of = {});
 
   // Samples the blocks of `seeds` (global ids, distinct). `batch_key` picks an
   // independent random stream per batch (e.g. epoch * 2^32 + batch index).
   Batch sample(std::span<const int32_t> seeds, uint64_t batch_key) const;
 
+  // Hop `hop` (0 = the seeds' neighbours) of the batch with `batch_key`, for
+  // `nodes` whose rows this graph holds: what sample() draws for them there.
+  SampledNeighbors sample_neighbors(std::span<const int32_t> nodes, int hop,
+                                    uint64_t batch_key) const;
+
   int num_layers() const { return static_cast<int>(options_.fanouts.size()); }
   const SamplerOptions& options() const { return options_; }
+  int64_t num_nodes() const { return num_nodes_; }  // the id space of nodes and neighbours
 
  private:
-  Block sample_hop(std::span<const int32_t> dst_ids, int fanout, uint64_t stream_key) const;
+  int64_t row(int32_t node) const { return row_of_.empty() ? node : row_of_[node]; }
 
   std::span<const int64_t> rowptr_;
   std::span<const int32_t> col_;
+  std::span<const int32_t> row_of_;
   int64_t num_nodes_;
+  int64_t num_rows_;
   SamplerOptions options_;
 };
 

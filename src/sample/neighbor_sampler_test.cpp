@@ -119,6 +119,34 @@ TEST(NeighborSampler, EachNeighbourIsEquallyLikely) {
   for (auto [node, count] : hits) EXPECT_NEAR(count, trials / 4.0, 5 * std::sqrt(trials * 0.1875)) << node;
 }
 
+TEST(NeighborSampler, APartsRowsSampleAsTheWholeGraphDoes) {
+  // The part holds rows of nodes 0 and 3 of a 40-node star (sources stay
+  // global ids); row_of maps those two ids to its rows.
+  Graph whole = star(40);
+  std::vector<std::vector<int32_t>> rows{
+      {whole.in_neighbors(0).begin(), whole.in_neighbors(0).end()},
+      {whole.in_neighbors(3).begin(), whole.in_neighbors(3).end()}};
+  Graph part = graph_from_in_lists(rows);
+  std::vector<int32_t> row_of(40, -1);
+  row_of[0] = 0;
+  row_of[3] = 1;
+  NeighborSampler from_whole(whole, {/*fanouts=*/{5, 2}, /*seed=*/9, 1});
+  NeighborSampler from_part(part, {/*fanouts=*/{5, 2}, /*seed=*/9, 1}, row_of);
+  EXPECT_EQ(from_part.num_nodes(), 40);
+  const std::vector<int32_t> nodes{3, 0};
+  for (int hop : {0, 1}) {
+    SampledNeighbors a = from_whole.sample_neighbors(nodes, hop, /*batch_key=*/77);
+    SampledNeighbors b = from_part.sample_neighbors(nodes, hop, /*batch_key=*/77);
+    EXPECT_EQ(a.rowptr, b.rowptr) << hop;
+    EXPECT_EQ(a.ids, b.ids) << hop;
+  }
+  // make_block over what sample() drew rebuilds sample()'s block.
+  Batch batch = from_whole.sample(nodes, 77);
+  Block rebuilt = make_block(nodes, from_part.sample_neighbors(nodes, 0, 77), 40);
+  EXPECT_EQ(rebuilt.src_ids, batch.blocks.back().src_ids);
+  EXPECT_EQ(rebuilt.col, batch.blocks.back().col);
+}
+
 TEST(NeighborSampler, RejectsBadFanoutsAndSeeds) {
   Graph g = star(5);
   EXPECT_THROW(NeighborSampler(g, {/*fanouts=*/{}, 0, 1}), Error);
