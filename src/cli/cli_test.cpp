@@ -1,5 +1,6 @@
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <fstream>
 
 #include <fmt/format.h>
@@ -145,6 +146,78 @@ TEST(Cli, PipelineTrainsAsSingleDoesOnEveryPlacement) {
   EXPECT_GT(three["per_device"][2]["bytes_sent"].get<int64_t>(), 0);
 }
 
+// synthetic-tiny cut into `parts` parts by METIS, once per test process.
+std::string tiny_partition(int parts) {
+  const auto dir = test::scratch_dir(fmt::format("tiny-parts-{}", parts));
+  CommandResult run = edgegnn(fmt::format("partition --dataset synthetic-tiny --parts {} --out {}",
+                                          parts, dir.string()));
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  return dir.string();
+}
+
+TEST(Cli, PartitionTrainsAsSingleAndEvaluatesAsTheWholeGraphDoes) {
+  const std::string parts = tiny_partition(2);
+  nlohmann::json single = train_metrics("");
+  auto checkpoint = test::scratch_dir("partition-ckpt");
+  for (std::string backend : {"gloo", "mpi"}) {
+    nlohmann::json run = train_metrics("--strategy partition --devices 2 --root " + parts +
+                                       " --backend " + backend + " --checkpoint " +
+                                       checkpoint.string());
+    ASSERT_FALSE(run.is_null()) << backend;
+    EXPECT_EQ(run["strategy"], "partition");
+    EXPECT_NEAR(run["last_test_acc"].get<double>(), single["last_test_acc"].get<double>(), 0.05)
+        << backend;
+    const auto& devices = run["per_device"];
+    ASSERT_EQ(devices.size(), 2u);
+    EXPECT_EQ(devices[0]["parameter_checksum"], devices[1]["parameter_checksum"]) << backend;
+    EXPECT_GT(devices[1]["training_bytes_sent"].get<int64_t>(), 0) << backend;
+    // Layer-wise inference over the parts, halos exchanged, gives what the
+    // whole graph gives with the same weights.
+    CommandResult eval = edgegnn("eval --dataset synthetic-tiny --checkpoint " + checkpoint.string());
+    ASSERT_EQ(eval.exit_code, 0) << eval.output;
+    EXPECT_NE(eval.output.find(fmt::format("val {:.4f} test {:.4f}",
+                                           run["last_val_acc"].get<double>(),
+                                           run["last_test_acc"].get<double>())),
+              std::string::npos)
+        << backend << "\n" << eval.output;
+  }
+}
+
+TEST(Cli, TheFeatureCacheSavesBytesAndChangesNoValue) {
+  const std::string parts = tiny_partition(2);
+  const std::string flags = "--strategy partition --devices 2 --root " + parts;
+  nlohmann::json plain = train_metrics(flags);
+  nlohmann::json cached = train_metrics(flags + " --feature-cache 4KiB");
+  ASSERT_FALSE(plain.is_null());
+  ASSERT_FALSE(cached.is_null());
+  for (size_t e = 0; e < plain["epochs"].size(); ++e)
+    EXPECT_EQ(cached["epochs"][e]["loss"], plain["epochs"][e]["loss"]) << e;
+  for (int r = 0; r < 2; ++r)
+    EXPECT_LT(cached["per_device"][r]["training_bytes_sent"].get<int64_t>(),
+              plain["per_device"][r]["training_bytes_sent"].get<int64_t>())
+        << "rank " << r;
+}
+
+TEST(Cli, PartitionRefusesAnotherDatasetAWrongRankCountAndAMissingPart) {
+  const std::string parts = tiny_partition(2);
+  CommandResult other = edgegnn("train --quiet --dataset synthetic-reddit-mini --strategy partition "
+                                "--devices 2 --root " + parts);
+  EXPECT_EQ(other.exit_code, 2) << other.output;
+  EXPECT_NE(other.output.find("synthetic-tiny"), std::string::npos) << other.output;
+  CommandResult three = edgegnn("train --quiet --dataset synthetic-tiny --strategy partition "
+                                "--devices 3 --root " + parts);
+  EXPECT_EQ(three.exit_code, 2) << three.output;
+  EXPECT_NE(three.output.find("2 parts"), std::string::npos) << three.output;
+  const auto broken = test::scratch_dir("broken-parts");
+  std::filesystem::copy(parts, broken, std::filesystem::copy_options::recursive);
+  std::filesystem::remove_all(broken / "part-1");
+  CommandResult missing = edgegnn("train --quiet --dataset synthetic-tiny --strategy partition "
+                                  "--devices 2 --root " + broken.string());
+  EXPECT_EQ(missing.exit_code, 2) << missing.output;
+  EXPECT_NE(missing.output.find("part-1"), std::string::npos) << missing.output;
+  EXPECT_EQ(std::count(missing.output.begin(), missing.output.end(), '\n'), 1) << missing.output;
+}
+
 // Trains on 3 local devices with `flags` and SIGKILLs the newest worker (rank
 // 2) once training runs; `seed` tells this run's workers from other tests'.
 // The launcher must stop the rest well within the 10 s timeout.
@@ -238,7 +311,8 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"train --dataset cora", "--root"},
         BadInput{"train --dataset synthetic-tiny --resume", "--resume: needs --checkpoint"},
         BadInput{"train --dataset synthetic-tiny --resume --checkpoint /nonexistent", "/nonexistent"},
-        BadInput{"train --dataset synthetic-tiny --strategy partition", "--strategy: 'partition'"},
+        BadInput{"train --dataset synthetic-tiny --strategy hybrid", "--strategy: 'hybrid'"},
+        BadInput{"train --dataset synthetic-tiny --strategy partition --devices 2", "--strategy partition: needs --root"},
         BadInput{"train --dataset synthetic-tiny --strategy pipeline --devices 4", "runs on 1 to 3 devices"},
         BadInput{"train --dataset synthetic-tiny --strategy pipeline --devices 3 --placement features:2", "must share a rank"},
         BadInput{"train --dataset synthetic-tiny --strategy data --placement sampler:0", "--placement: only for --strategy pipeline"},

@@ -32,6 +32,15 @@ struct GenerateArgs {
 };
 void run_generate(const GenerateArgs& args);
 
+struct PartitionArgs {
+  DatasetArgs data;               // --seed also seeds METIS and the random split
+  int num_parts = 0;              // --parts
+  std::string method = "metis";   // --method metis | random
+  std::string out;                // --out: the partition directory
+  bool json = false;              // --json: partition.json plus timings instead of the table
+};
+void run_partition(const PartitionArgs& args);
+
 struct TrainArgs {
   train::TrainOptions options;
   std::string strategy = "single";
@@ -42,6 +51,7 @@ struct TrainArgs {
   std::string memory_budget;   // --memory-budget SIZE, "" = none
   std::string bucket_size = "25MiB";  // --bucket-size SIZE
   std::string placement;  // --placement ROLE:RANK,... (pipeline)
+  std::string feature_cache = "0";  // --feature-cache SIZE (partition)
   std::string enforce_memory;  // --enforce-memory cgroup
   double comm_timeout_seconds = 60;
   // Multi-host placement (torchrun-style; the environment variables RANK,

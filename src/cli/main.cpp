@@ -74,11 +74,15 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
   cmd->add_option("--threads", o.threads, "threads (0 = the cores available)")->default_val(0);
   cmd->add_option("--eval-every", o.eval_every, "epochs between evaluations, 0 = last only")
       ->default_val(1);
-  cmd->add_option("--strategy", args.strategy, "single | data | pipeline")->default_val("single");
+  cmd->add_option("--strategy", args.strategy, "single | data | pipeline | partition")
+      ->default_val("single");
   cmd->add_option("--placement", args.placement,
                   "pipeline: roles to ranks, e.g. sampler:0,features:1,layer1:1,layer2:2,loss:2");
   cmd->add_option("--micro-batches", o.micro_batches, "pipeline: micro-batches per mini-batch")
       ->default_val(4);
+  cmd->add_option("--feature-cache", args.feature_cache,
+                  "partition: remote feature rows kept on each device, e.g. 64MiB")
+      ->default_val("0");
   cmd->add_option("--devices", args.devices,
                   "devices; with no host settings, emulated as local workers on loopback")
       ->default_val(1);
@@ -126,6 +130,18 @@ int main(int argc, char** argv) {
   generate_cmd->add_option("--threads", generate.threads, "threads (0 = the cores available)")
       ->default_val(0);
   generate_cmd->callback([&] { run = [&] { run_generate(generate); }; });
+
+  PartitionArgs partition;
+  auto* partition_cmd = app.add_subcommand(
+      "partition", "Partition a dataset into parts for partition-parallel training (METIS)");
+  add_dataset_flags(partition_cmd, partition.data);
+  partition_cmd->get_option("--seed")->description(
+      "seed for METIS, the random split and generated data");
+  partition_cmd->add_option("--parts", partition.num_parts, "number of parts")->required();
+  partition_cmd->add_option("--method", partition.method, "metis | random")->default_val("metis");
+  partition_cmd->add_option("--out", partition.out, "output directory")->required();
+  partition_cmd->add_flag("--json", partition.json, "print partition.json and timings");
+  partition_cmd->callback([&] { run = [&] { run_partition(partition); }; });
 
   TrainArgs train;
   train.command_line.assign(argv, argv + argc);

@@ -12,6 +12,7 @@
 #include "comm/communicator.h"
 #include "core/parallel.h"
 #include "graph/dataset.h"
+#include "partition/open_partition.h"
 #include "runtime/checkpoint.h"
 #include "runtime/launcher.h"
 #include "runtime/memory_budget.h"
@@ -19,6 +20,7 @@
 #include "runtime/size.h"
 #include "runtime/threads.h"
 #include "train/data_strategy.h"
+#include "train/partition_strategy.h"
 #include "train/pipeline_strategy.h"
 #include "train/single_strategy.h"
 #include "train/trainer.h"
@@ -94,15 +96,39 @@ int launch_local_workers(const TrainArgs& args) {
   return result.exit_code();
 }
 
+partition::PartitionOpenOptions partition_options(const train::TrainOptions& o, int rank,
+                                                  int num_ranks) {
+  partition::PartitionOpenOptions options;
+  options.part = rank;
+  options.num_ranks = num_ranks;
+  // `--dataset edgegnn` names no dataset; any other name must be the one partitioned.
+  if (o.dataset != "edgegnn") options.expected.name = o.dataset;
+  return options;
+}
+
+// Before starting workers: the partition at --root is of --dataset, has one
+// part per device, and every part is there.
+void check_partition(const train::TrainOptions& o, int devices) {
+  check(!o.root.empty(), "--strategy partition: needs --root, a directory written by 'edgegnn "
+                         "partition'");
+  partition::open_partition(o.root, partition_options(o, 0, devices));
+  for (int k = 1; k < devices; ++k) {
+    const auto dir = partition::part_directory(o.root, k);
+    check(std::filesystem::exists(dir / "manifest.json"), "--root: part {} of {} is missing: {}", k,
+          devices, (dir / "manifest.json").string());
+  }
+}
+
 }  // namespace
 
 int run_train(TrainArgs& args) {
   train::TrainOptions& o = args.options;
-  check(args.strategy == "single" || args.strategy == "data" || args.strategy == "pipeline",
-        "--strategy: '{}' is not available in this version (available: single, data, pipeline)",
-        args.strategy);
+  check(args.strategy == "single" || args.strategy == "data" || args.strategy == "pipeline" ||
+            args.strategy == "partition",
+        "--strategy: '{}' is not available (single, data, pipeline, partition)", args.strategy);
   check(args.strategy != "single" || args.devices == 1,
-        "--devices: {} devices need a distributed strategy (--strategy data or pipeline)",
+        "--devices: {} devices need a distributed strategy (--strategy data, pipeline or "
+        "partition)",
         args.devices);
   check(args.strategy == "pipeline" || args.placement.empty(),
         "--placement: only for --strategy pipeline");
@@ -114,12 +140,15 @@ int run_train(TrainArgs& args) {
   if (!args.memory_budget.empty())
     o.memory_budget_bytes = runtime::parse_size(args.memory_budget, "--memory-budget");
   o.gradient_bucket_bytes = runtime::parse_size(args.bucket_size, "--bucket-size");
+  o.feature_cache_bytes = runtime::parse_size(args.feature_cache, "--feature-cache");
   o.decay_first_layer_only = args.weight_decay_layers == "first";
   o.progress = !args.quiet;
   train::validate(o);
   const bool pipeline = args.strategy == "pipeline";
-  // A bad placement fails here, before any worker starts.
+  const bool partitioned = args.strategy == "partition";
+  // A bad placement or partition fails here, before any worker starts.
   if (pipeline) train::parse_placement(args.placement, o.model.num_layers, args.devices);
+  if (partitioned && !is_worker(args)) check_partition(o, args.devices);
   const bool distributed = args.strategy != "single";
   if (distributed && !is_worker(args)) return launch_local_workers(args);
 
@@ -152,20 +181,33 @@ int run_train(TrainArgs& args) {
     placement = train::parse_placement(args.placement, o.model.num_layers, communicator->size());
     load.parts = train::graph_parts_for(*placement, rank);
   }
-  graph::Graph g = graph::load_dataset(o.dataset, o.root, load);
+  std::optional<partition::Partition> part;
+  graph::Graph g;
+  if (partitioned) {
+    part = partition::open_partition(o.root, partition_options(o, rank, communicator->size()));
+    g = std::move(part->graph);
+  } else {
+    g = graph::load_dataset(o.dataset, o.root, load);
+  }
   if (o.normalize_features && g.has_features) graph::row_normalize_features(g);
   o.model.in_features = g.num_features;
   o.model.num_classes = g.num_classes;
   if (o.progress)
-    fmt::print(stderr, "{}: {} nodes, {} edges, {} features, {} classes; {} {}x{} on {} threads\n",
-               g.name, g.num_nodes, g.num_edges(), g.num_features, g.num_classes, o.model.kind,
+    fmt::print(stderr, "{}{}: {} nodes, {} edges, {} features, {} classes; {} {}x{} on {} threads\n",
+               g.name, part ? fmt::format(" part {} of {}", rank, part->book.num_parts) : "",
+               g.num_nodes, g.num_edges(), g.num_features, g.num_classes, o.model.kind,
                o.model.num_layers, o.model.hidden, o.threads);
   // Only rank 0 writes checkpoints: the weights are the same on every rank.
   o.write_checkpoints = rank == 0;
 
   train::TrainingState state = train::make_training_state(o);
   std::unique_ptr<train::Strategy> strategy;
-  if (pipeline) {
+  std::optional<train::PartView> view;
+  if (partitioned) {
+    view.emplace(train::PartView{g, g.global_ids.span(), part->book.node_part.span(),
+                                 part->book.node_local.span()});
+    strategy = std::make_unique<train::PartitionStrategy>(*view, state, o, *communicator);
+  } else if (pipeline) {
     if (o.progress) fmt::print(stderr, "pipeline: {}\n", placement->describe());
     strategy = std::make_unique<train::PipelineStrategy>(g, state, o, *communicator, *placement);
   } else if (communicator) {

@@ -20,17 +20,63 @@ static_assert(std::endian::native == std::endian::little, "binary format assumes
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-uint64_t fnv1a64(const void* data, size_t size) {
+struct ArraySpec {
+  const char* name;
+  const char* file;
+  const char* dtype;
+};
+
+// The order here is the order in the manifest; new arrays go at the end.
+constexpr ArraySpec kArrays[] = {
+    {"rowptr", "rowptr.i64", "int64"},         {"col", "col.i32", "int32"},
+    {"features", "features.f32", "float32"},   {"labels", "labels.i32", "int32"},
+    {"train_mask", "train_mask.u8", "uint8"},  {"val_mask", "val_mask.u8", "uint8"},
+    {"test_mask", "test_mask.u8", "uint8"},    {"global_ids", "global_ids.i32", "int32"},
+};
+
+template <typename Fn>
+void for_each_array(const Graph& g, Fn&& fn) {
+  fn(kArrays[0], g.rowptr.data(), g.rowptr.memory_bytes());
+  fn(kArrays[1], g.col.data(), g.col.memory_bytes());
+  fn(kArrays[2], g.features.data(), g.features.memory_bytes());
+  fn(kArrays[3], g.labels.data(), g.labels.memory_bytes());
+  fn(kArrays[4], g.train_mask.data(), g.train_mask.memory_bytes());
+  fn(kArrays[5], g.val_mask.data(), g.val_mask.memory_bytes());
+  fn(kArrays[6], g.test_mask.data(), g.test_mask.memory_bytes());
+  // Only a part has global ids; a whole graph's manifest stays as it was.
+  if (!g.global_ids.empty()) fn(kArrays[7], g.global_ids.data(), g.global_ids.memory_bytes());
+}
+
+// A read-only private mapping of a whole file, unmapped when the last Buffer
+// borrowing it goes away.
+struct Mapping {
+  void* address = nullptr;
+  size_t size = 0;
+  ~Mapping() {
+    if (address) munmap(address, size);
+  }
+};
+
+template <typename T>
+T manifest_value(const json& manifest, const char* key, const fs::path& path) {
+  check(manifest.contains(key), "{}: missing key '{}'", path.string(), key);
+  try {
+    return manifest.at(key).get<T>();
+  } catch (const json::exception&) {
+    fail("{}: key '{}' has the wrong type", path.string(), key);
+  }
+}
+
+}  // namespace
+
+std::string fnv1a64_hex(const void* data, size_t size) {
   const auto* p = static_cast<const uint8_t*>(data);
   uint64_t hash = 0xcbf29ce484222325ULL;
   for (size_t i = 0; i < size; ++i) hash = (hash ^ p[i]) * 0x100000001b3ULL;
-  return hash;
+  return fmt::format("{:016x}", hash);
 }
 
-std::string hex64(uint64_t v) { return fmt::format("{:016x}", v); }
-
-// Writes to a temporary name and renames: readers see the old file or the new
-// one, never half of it.
+// Readers see the old file or the new one, never half of it.
 void write_file_atomically(const fs::path& path, const void* data, size_t size) {
   fs::path tmp = path;
   tmp += ".tmp";
@@ -45,41 +91,6 @@ void write_file_atomically(const fs::path& path, const void* data, size_t size) 
   fs::rename(tmp, path, ec);
   check(!ec, "{}: cannot rename to {}: {}", tmp.string(), path.string(), ec.message());
 }
-
-struct ArraySpec {
-  const char* name;
-  const char* file;
-  const char* dtype;
-};
-
-// The order here is the order in the manifest; new arrays go at the end.
-constexpr ArraySpec kArrays[] = {
-    {"rowptr", "rowptr.i64", "int64"},         {"col", "col.i32", "int32"},
-    {"features", "features.f32", "float32"},   {"labels", "labels.i32", "int32"},
-    {"train_mask", "train_mask.u8", "uint8"},  {"val_mask", "val_mask.u8", "uint8"},
-    {"test_mask", "test_mask.u8", "uint8"},
-};
-
-template <typename Fn>
-void for_each_array(const Graph& g, Fn&& fn) {
-  fn(kArrays[0], g.rowptr.data(), g.rowptr.memory_bytes());
-  fn(kArrays[1], g.col.data(), g.col.memory_bytes());
-  fn(kArrays[2], g.features.data(), g.features.memory_bytes());
-  fn(kArrays[3], g.labels.data(), g.labels.memory_bytes());
-  fn(kArrays[4], g.train_mask.data(), g.train_mask.memory_bytes());
-  fn(kArrays[5], g.val_mask.data(), g.val_mask.memory_bytes());
-  fn(kArrays[6], g.test_mask.data(), g.test_mask.memory_bytes());
-}
-
-// A read-only private mapping of a whole file, unmapped when the last Buffer
-// borrowing it goes away.
-struct Mapping {
-  void* address = nullptr;
-  size_t size = 0;
-  ~Mapping() {
-    if (address) munmap(address, size);
-  }
-};
 
 template <typename T>
 Buffer<T> map_array(const fs::path& path, size_t expected_bytes) {
@@ -106,17 +117,10 @@ Buffer<T> map_array(const fs::path& path, size_t expected_bytes) {
   return Buffer<T>(mapping, static_cast<const T*>(address), expected_bytes / sizeof(T));
 }
 
-template <typename T>
-T manifest_value(const json& manifest, const char* key, const fs::path& path) {
-  check(manifest.contains(key), "{}: missing key '{}'", path.string(), key);
-  try {
-    return manifest.at(key).get<T>();
-  } catch (const json::exception&) {
-    fail("{}: key '{}' has the wrong type", path.string(), key);
-  }
-}
-
-}  // namespace
+template Buffer<int64_t> map_array(const fs::path&, size_t);
+template Buffer<int32_t> map_array(const fs::path&, size_t);
+template Buffer<float> map_array(const fs::path&, size_t);
+template Buffer<uint8_t> map_array(const fs::path&, size_t);
 
 void write_binary_graph(const Graph& graph, const fs::path& dir) {
   std::error_code ec;
@@ -128,7 +132,7 @@ void write_binary_graph(const Graph& graph, const fs::path& dir) {
     arrays[spec.name] = {{"file", spec.file},
                          {"dtype", spec.dtype},
                          {"bytes", bytes},
-                         {"fnv1a64", hex64(fnv1a64(data, bytes))}};
+                         {"fnv1a64", fnv1a64_hex(data, bytes)}};
   });
   json manifest = {{"magic", kFormatMagic},
                    {"format_version", kFormatVersion},
@@ -137,6 +141,7 @@ void write_binary_graph(const Graph& graph, const fs::path& dir) {
                    {"num_edges", graph.num_edges()},
                    {"num_features", graph.num_features},
                    {"num_classes", graph.num_classes},
+                   {"num_source_nodes", graph.num_sources()},
                    {"arrays", arrays}};
   std::string text = manifest.dump(2) + "\n";
   write_file_atomically(dir / "manifest.json", text.data(), text.size());
@@ -162,8 +167,11 @@ Graph open_binary_graph(const fs::path& dir, const OpenOptions& options) {
   g.num_features = manifest_value<int64_t>(manifest, "num_features", manifest_path);
   g.num_classes = manifest_value<int32_t>(manifest, "num_classes", manifest_path);
   const auto num_edges = manifest_value<int64_t>(manifest, "num_edges", manifest_path);
+  if (manifest.contains("num_source_nodes"))
+    g.num_source_nodes = manifest_value<int64_t>(manifest, "num_source_nodes", manifest_path);
   check(g.num_nodes >= 0 && num_edges >= 0 && g.num_features >= 0 &&
-            g.num_nodes < (int64_t{1} << 31) && g.num_features < (int64_t{1} << 24),
+            g.num_nodes < (int64_t{1} << 31) && g.num_features < (int64_t{1} << 24) &&
+            g.num_sources() >= g.num_nodes && g.num_sources() < (int64_t{1} << 31),
         "{}: counts out of range", manifest_path.string());
   check(manifest.contains("arrays") && manifest["arrays"].is_object(),
         "{}: missing 'arrays'", manifest_path.string());
@@ -181,7 +189,7 @@ Graph open_binary_graph(const fs::path& dir, const OpenOptions& options) {
     const fs::path file = dir / entry.value("file", spec.file);
     out = map_array<T>(file, bytes);
     if (options.verify_checksums)
-      check(hex64(fnv1a64(out.data(), bytes)) == entry.value("fnv1a64", ""),
+      check(fnv1a64_hex(out.data(), bytes) == entry.value("fnv1a64", ""),
             "{}: checksum mismatch (file corrupt)", file.string());
   };
   const auto n = static_cast<size_t>(g.num_nodes);
@@ -195,6 +203,7 @@ Graph open_binary_graph(const fs::path& dir, const OpenOptions& options) {
   open_array(kArrays[4], n, g.train_mask);
   open_array(kArrays[5], n, g.val_mask);
   open_array(kArrays[6], n, g.test_mask);
+  if (arrays.contains(kArrays[7].name)) open_array(kArrays[7], n, g.global_ids);
   g.validate(dir.string());
   return g;
 }

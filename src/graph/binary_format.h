@@ -1,9 +1,12 @@
 // edgegnn's binary graph format: a directory holding manifest.json and one raw
 // little-endian file per array (rowptr.i64, col.i32, features.f32, labels.i32,
-// train_mask.u8, val_mask.u8, test_mask.u8).
+// train_mask.u8, val_mask.u8, test_mask.u8, and for a part of a partitioned
+// graph global_ids.i32).
 //
 // manifest.json carries a magic string, kFormatVersion, the counts, and for each
-// array its file, dtype, element count, byte size and an FNV-1a 64 checksum.
+// array its file, dtype, byte size and an FNV-1a 64 checksum. A part also records
+// num_source_nodes (the whole graph's node count); both it and global_ids are
+// optional keys, so directories written before parts existed still open.
 // Opening maps the arrays read-only (no copy; pages load on first touch) and
 // checks sizes; checksums are verified only when asked, since that reads every
 // byte of a multi-gigabyte graph.
@@ -29,5 +32,19 @@ struct OpenOptions {
 };
 
 Graph open_binary_graph(const std::filesystem::path& dir, const OpenOptions& options = {});
+
+// The raw-array conventions above, for other formats built on them (the
+// partition book).
+
+// FNV-1a 64 of `size` bytes at `data`, as 16 lowercase hex digits.
+std::string fnv1a64_hex(const void* data, size_t size);
+
+// Writes `size` bytes to a temporary name beside `path` and renames it to `path`.
+void write_file_atomically(const std::filesystem::path& path, const void* data, size_t size);
+
+// Maps `file` read-only as an array of T; throws Error naming the file unless it
+// holds exactly `expected_bytes`. Defined for int64_t, int32_t, float and uint8_t.
+template <typename T>
+Buffer<T> map_array(const std::filesystem::path& file, size_t expected_bytes);
 
 }  // namespace edgegnn::graph

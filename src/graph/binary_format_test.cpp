@@ -3,6 +3,7 @@
 #include <fstream>
 
 #include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
 
 #include "test_support/datasets.h"
 #include "test_support/graphs.h"
@@ -125,6 +126,72 @@ TEST(BinaryFormat, InvalidJsonIsNamed) {
   write_binary_graph(test::path_graph(), dir);
   std::ofstream(dir / "manifest.json") << "{\"magic\": ";
   EXPECT_NE(error_of(dir).find("manifest.json: not valid JSON"), std::string::npos);
+}
+
+// Nodes {0, 2} of the path 0 - 1 - 2: rows keep their global in-edges.
+Graph path_part() {
+  Graph p = make_graph({"path", /*num_features=*/2, /*num_classes=*/2, /*rowptr=*/{0, 1, 2},
+                        /*col=*/{1, 1}, /*features=*/{1, 2, 5, 6}, /*labels=*/{0, -1},
+                        /*train_mask=*/{1, 0}, /*val_mask=*/{0, 0}, /*test_mask=*/{0, 1}},
+                       "part");
+  p.num_source_nodes = 3;
+  p.global_ids = Buffer(std::vector<int32_t>{0, 2});
+  p.validate("part");
+  return p;
+}
+
+TEST(BinaryFormat, RoundTripsAPartWithItsGlobalIds) {
+  auto dir = test::scratch_dir("part");
+  write_binary_graph(path_part(), dir);
+  EXPECT_TRUE(fs::exists(dir / "global_ids.i32"));
+  OpenOptions verify;
+  verify.verify_checksums = true;
+  Graph g = open_binary_graph(dir, verify);
+  EXPECT_EQ(g.num_nodes, 2);
+  EXPECT_EQ(g.num_source_nodes, 3);
+  EXPECT_EQ(values(g.global_ids), (std::vector<int32_t>{0, 2}));
+  EXPECT_TRUE(g.global_ids.is_mapped());
+  EXPECT_EQ(values(g.col), (std::vector<int32_t>{1, 1}));
+
+  // Global ids are held like labels, whatever else is left out.
+  OpenOptions counts_only;
+  counts_only.parts = {.structure = false, .features = false};
+  EXPECT_EQ(values(open_binary_graph(dir, counts_only).global_ids), (std::vector<int32_t>{0, 2}));
+}
+
+TEST(BinaryFormat, AWholeGraphHasNoGlobalIdsFile) {
+  auto dir = test::scratch_dir("graph");
+  write_binary_graph(test::path_graph(), dir);
+  EXPECT_FALSE(fs::exists(dir / "global_ids.i32"));
+  Graph g = open_binary_graph(dir);
+  EXPECT_TRUE(g.global_ids.empty());
+  EXPECT_EQ(g.num_sources(), 3);
+}
+
+TEST(BinaryFormat, ManifestsWithoutTheSourceCountStillOpen) {
+  auto dir = test::scratch_dir("graph");
+  write_binary_graph(test::path_graph(), dir);
+  std::ifstream in(dir / "manifest.json");
+  auto manifest = nlohmann::json::parse(in);
+  ASSERT_EQ(manifest.at("num_source_nodes"), 3);
+  manifest.erase("num_source_nodes");
+  std::ofstream(dir / "manifest.json") << manifest.dump(2);
+  Graph g = open_binary_graph(dir);
+  EXPECT_EQ(g.num_source_nodes, -1);
+  EXPECT_EQ(g.num_sources(), 3);
+}
+
+TEST(BinaryFormat, APartWithoutItsGlobalIdsIsRefused) {
+  auto dir = test::scratch_dir("part");
+  write_binary_graph(path_part(), dir);
+  fs::resize_file(dir / "global_ids.i32", 4);
+  EXPECT_NE(error_of(dir).find("global_ids.i32: file has 4 bytes, manifest.json says 8"),
+            std::string::npos);
+  overwrite(dir / "global_ids.i32", 0, std::string("\x02\x00\x00\x00", 4));
+  fs::resize_file(dir / "global_ids.i32", 8);  // {2, 0}: not ascending
+  EXPECT_NE(error_of(dir).find("global ids not ascending at row 1 (0 after 2)"),
+            std::string::npos)
+      << error_of(dir);
 }
 
 }  // namespace

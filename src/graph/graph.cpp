@@ -9,7 +9,7 @@ namespace edgegnn::graph {
 size_t Graph::memory_bytes() const {
   return rowptr.memory_bytes() + col.memory_bytes() + features.memory_bytes() +
          labels.memory_bytes() + train_mask.memory_bytes() + val_mask.memory_bytes() +
-         test_mask.memory_bytes();
+         test_mask.memory_bytes() + global_ids.memory_bytes();
 }
 
 void keep_only(Graph& g, const GraphParts& parts) {
@@ -34,6 +34,7 @@ void Graph::validate(const std::string& source) const {
           "{}: features have {} values, expected {} x {}", source, features.size(), num_nodes,
           num_features);
   check(num_classes >= 0, "{}: negative class count {}", source, num_classes);
+  validate_global_ids(source);
   check(labels.size() == static_cast<size_t>(num_nodes), "{}: {} labels for {} nodes", source,
         labels.size(), num_nodes);
   for (size_t v = 0; v < labels.size(); ++v)
@@ -55,9 +56,30 @@ void Graph::validate_structure(const std::string& source) const {
         source, rowptr[num_nodes], num_edges());
   for (int64_t v = 0; v < num_nodes; ++v)
     check(rowptr[v] <= rowptr[v + 1], "{}: rowptr decreases at node {}", source, v);
+  const int64_t sources = num_sources();
   for (int32_t u : col)
-    check(u >= 0 && u < num_nodes, "{}: edge source {} out of range [0, {})", source, u,
-          num_nodes);
+    check(u >= 0 && u < sources, "{}: edge source {} out of range [0, {})", source, u, sources);
+}
+
+void Graph::validate_global_ids(const std::string& source) const {
+  const int64_t sources = num_sources();
+  check(sources >= num_nodes && sources < (int64_t{1} << 31),
+        "{}: source node count {} out of range [{}, 2^31)", source, sources, num_nodes);
+  // A part with no rows has no global ids either; any other part lists them all.
+  if (global_ids.empty() && num_nodes > 0) {
+    check(sources == num_nodes, "{}: a part of a {}-node graph without global ids", source,
+          sources);
+    return;
+  }
+  check(global_ids.size() == static_cast<size_t>(num_nodes), "{}: {} global ids for {} nodes",
+        source, global_ids.size(), num_nodes);
+  for (size_t v = 0; v < global_ids.size(); ++v) {
+    check(global_ids[v] >= 0 && global_ids[v] < sources,
+          "{}: global id {} of row {} out of range [0, {})", source, global_ids[v], v, sources);
+    check(v == 0 || global_ids[v - 1] < global_ids[v],
+          "{}: global ids not ascending at row {} ({} after {})", source, v, global_ids[v],
+          global_ids[v - 1]);
+  }
 }
 
 Graph make_graph(GraphArrays arrays, const std::string& source) {

@@ -7,6 +7,11 @@
 // [num_nodes x num_features]; labels are int32 in [0, num_classes) or -1 where
 // unknown; masks are 0/1 bytes per node.
 //
+// A Graph is either a whole graph or one part of a partitioned graph (see
+// src/partition). A part's rows are the nodes it owns, in ascending global id
+// order (global_ids); its col still holds global source ids, so its source id
+// space (num_sources()) is the whole graph's node count, not its own.
+//
 // A Graph owns its arrays (possibly as read-only mappings, see Buffer). It is
 // move-only; borrowers take a const reference and must not outlive it.
 #pragma once
@@ -33,6 +38,12 @@ struct Graph {
   Buffer<uint8_t> train_mask;
   Buffer<uint8_t> val_mask;
   Buffer<uint8_t> test_mask;
+  // The id space of col. -1, what every reader of a whole graph leaves, means
+  // num_nodes; a part sets the whole graph's node count. Read num_sources().
+  int64_t num_source_nodes = -1;
+  // A part's global id of each row, ascending; empty for a whole graph.
+  // Held like labels, whatever has_structure and has_features say.
+  Buffer<int32_t> global_ids;
   // A device may hold only part of a graph (pipeline roles): without
   // structure rowptr and col are empty, without features so are features.
   // Counts, labels and masks are always held.
@@ -44,6 +55,9 @@ struct Graph {
   Graph& operator=(Graph&&) noexcept = default;
 
   int64_t num_edges() const { return static_cast<int64_t>(col.size()); }
+  int64_t num_sources() const { return num_source_nodes < 0 ? num_nodes : num_source_nodes; }
+  // The id that row v has in col's id space (v itself in a whole graph).
+  int64_t global_id(int64_t v) const { return global_ids.empty() ? v : global_ids[v]; }
   int64_t in_degree(int64_t v) const { return rowptr[v + 1] - rowptr[v]; }
   std::span<const int32_t> in_neighbors(int64_t v) const {
     return col.span().subspan(rowptr[v], rowptr[v + 1] - rowptr[v]);
@@ -59,6 +73,7 @@ struct Graph {
 
  private:
   void validate_structure(const std::string& source) const;
+  void validate_global_ids(const std::string& source) const;
 };
 
 // Which arrays of a graph a device loads.

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "test_support/errors.h"
 #include "test_support/graphs.h"
 
 namespace edgegnn::graph {
@@ -72,6 +73,59 @@ TEST(Graph, ValidateRejectsFeatureCountMismatch) {
   Graph g = test::path_graph();
   g.features = Buffer(std::vector<float>{1, 2, 3});
   EXPECT_THROW(g.validate("small"), Error);
+}
+
+// Part 1 of the path 0 - 1 - 2 cut as {0, 1} | {2}: row 0 is node 2, whose
+// in-edge comes from node 1 in the other part.
+Graph path_part() {
+  Graph p = make_graph({"path", /*num_features=*/2, /*num_classes=*/2, /*rowptr=*/{0, 1},
+                        /*col=*/{0}, /*features=*/{5, 6}, /*labels=*/{-1},
+                        /*train_mask=*/{0}, /*val_mask=*/{0}, /*test_mask=*/{1}},
+                       "part");
+  // make_graph validates a whole graph; the global source id goes in after.
+  p.col = Buffer(std::vector<int32_t>{1});
+  p.num_source_nodes = 3;
+  p.global_ids = Buffer(std::vector<int32_t>{2});
+  return p;
+}
+
+TEST(Graph, AWholeGraphsSourcesAreItsNodes) {
+  Graph g = test::path_graph();
+  EXPECT_EQ(g.num_source_nodes, -1);
+  EXPECT_EQ(g.num_sources(), 3);
+  EXPECT_EQ(g.global_id(2), 2);
+}
+
+TEST(Graph, APartsSourcesAreTheWholeGraphsNodes) {
+  Graph p = path_part();
+  p.validate("part");
+  EXPECT_EQ(p.num_sources(), 3);
+  EXPECT_EQ(p.global_id(0), 2);
+  EXPECT_EQ(p.in_neighbors(0)[0], 1);  // a global id beyond the part's one row
+  EXPECT_EQ(p.memory_bytes(), 2 * 8 + 4 + 2 * 4 + 4 + 3 + 4);
+}
+
+TEST(Graph, ValidateChecksSourcesAgainstTheSourceIdSpace) {
+  Graph p = path_part();
+  p.col = Buffer(std::vector<int32_t>{3});
+  EXPECT_EQ(test::error_of([&] { p.validate("part"); }), "part: edge source 3 out of range [0, 3)");
+}
+
+TEST(Graph, ValidateChecksGlobalIds) {
+  Graph p = path_part();
+  p.global_ids = Buffer(std::vector<int32_t>{3});
+  EXPECT_EQ(test::error_of([&] { p.validate("part"); }),
+            "part: global id 3 of row 0 out of range [0, 3)");
+  p.global_ids = Buffer(std::vector<int32_t>{});
+  EXPECT_EQ(test::error_of([&] { p.validate("part"); }),
+            "part: a part of a 3-node graph without global ids");
+  p.global_ids = Buffer(std::vector<int32_t>{1, 2});
+  EXPECT_EQ(test::error_of([&] { p.validate("part"); }), "part: 2 global ids for 1 nodes");
+
+  Graph g = test::path_graph();
+  g.global_ids = Buffer(std::vector<int32_t>{0, 2, 1});
+  EXPECT_EQ(test::error_of([&] { g.validate("whole"); }),
+            "whole: global ids not ascending at row 2 (1 after 2)");
 }
 
 }  // namespace

@@ -27,7 +27,7 @@ GraphSummary summarize(const Graph& g) {
   for (int64_t v = 0; v < g.num_nodes; ++v) {
     degrees[v] = g.in_degree(v);
     s.in_degree.num_isolated += degrees[v] == 0;
-    for (int32_t u : g.in_neighbors(v)) s.num_self_loops += u == v;
+    for (int32_t u : g.in_neighbors(v)) s.num_self_loops += u == g.global_id(v);
   }
   if (g.num_nodes > 0) {
     auto [lo, hi] = std::minmax_element(degrees.begin(), degrees.end());

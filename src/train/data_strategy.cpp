@@ -1,8 +1,5 @@
 #include "train/data_strategy.h"
 
-#include <algorithm>
-#include <memory>
-
 #include "runtime/memory_meter.h"
 #include "train/device_reports.h"
 
@@ -12,16 +9,7 @@ DataStrategy::DataStrategy(const graph::Graph& graph, TrainingState& state,
                            const TrainOptions& options, comm::Communicator& comm)
     : SingleStrategy(graph, state, options),
       comm_(comm),
-      buckets_(
-          state.model->parameters(),
-          std::min(kFirstGradientBucketBytes, options.gradient_bucket_bytes),
-          options.gradient_bucket_bytes,
-          [this](torch::Tensor& flat) {
-            auto pending = std::make_shared<comm::Communicator::Pending>(
-                comm_.allreduce_start(std::span<float>(flat.data_ptr<float>(), flat.numel())));
-            return [pending] { pending->wait(); };
-          },
-          [this] { comm_.progress(); }) {
+      buckets_(state.model->parameters(), options.gradient_bucket_bytes, comm) {
   check(!options.full_batch, "--strategy data: trains mini-batches; drop --full-batch");
 }
 

@@ -14,9 +14,6 @@
 
 namespace edgegnn::train {
 
-// DDP's first bucket: small, so the last layer's gradients leave early.
-inline constexpr int64_t kFirstGradientBucketBytes = 1 << 20;
-
 class DataStrategy : public SingleStrategy {
  public:
   // Borrows everything; all must outlive the strategy.

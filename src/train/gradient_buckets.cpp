@@ -1,5 +1,8 @@
 #include "train/gradient_buckets.h"
 
+#include <algorithm>
+#include <memory>
+
 #include "core/error.h"
 
 namespace edgegnn::train {
@@ -38,6 +41,17 @@ GradientBuckets::GradientBuckets(std::vector<torch::Tensor> parameters, int64_t 
         parameters_[k].register_hook([this, k](const torch::Tensor& grad) { on_gradient(k, grad); }));
   }
 }
+
+GradientBuckets::GradientBuckets(std::vector<torch::Tensor> parameters, int64_t bucket_bytes,
+                                 comm::Communicator& comm)
+    : GradientBuckets(
+          std::move(parameters), std::min(kFirstGradientBucketBytes, bucket_bytes), bucket_bytes,
+          [&comm](torch::Tensor& flat) {
+            auto pending = std::make_shared<comm::Communicator::Pending>(
+                comm.allreduce_start(std::span<float>(flat.data_ptr<float>(), flat.numel())));
+            return std::function<void()>([pending] { pending->wait(); });
+          },
+          [&comm] { comm.progress(); }) {}
 
 GradientBuckets::~GradientBuckets() {
   for (size_t k = 0; k < parameters_.size(); ++k) parameters_[k].remove_hook(hooks_[k]);

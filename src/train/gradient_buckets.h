@@ -19,7 +19,12 @@
 
 #include <torch/torch.h>
 
+#include "comm/communicator.h"
+
 namespace edgegnn::train {
+
+// DDP's first bucket: small, so the last layer's gradients leave early.
+inline constexpr int64_t kFirstGradientBucketBytes = 1 << 20;
 
 class GradientBuckets {
  public:
@@ -32,6 +37,9 @@ class GradientBuckets {
   GradientBuckets(std::vector<torch::Tensor> parameters, int64_t first_bucket_bytes,
                   int64_t bucket_bytes, StartAllreduce start,
                   std::function<void()> progress = {});
+  // Sums across the ranks of `comm` (borrowed), with DDP's small first bucket.
+  GradientBuckets(std::vector<torch::Tensor> parameters, int64_t bucket_bytes,
+                  comm::Communicator& comm);
   GradientBuckets(const GradientBuckets&) = delete;
   GradientBuckets& operator=(const GradientBuckets&) = delete;
   ~GradientBuckets();

@@ -32,6 +32,7 @@ struct TrainOptions {
   bool write_checkpoints = true;  // false on ranks other than 0 (same weights)
   int64_t gradient_bucket_bytes = 25 << 20;  // data parallel: DDP's bucket_cap_mb
   int micro_batches = 4;  // pipeline: micro-batches per mini-batch
+  int64_t feature_cache_bytes = 0;  // partition: remote feature rows kept
   std::optional<int64_t> memory_budget_bytes;  // per device, reported in metrics
   bool resume = false;           // continue from checkpoint_dir
   std::string metrics_out;       // metrics JSON path, when set

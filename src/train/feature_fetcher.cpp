@@ -1,0 +1,104 @@
+#include "train/feature_fetcher.h"
+
+#include <algorithm>
+#include <numeric>
+
+#include "core/error.h"
+
+namespace edgegnn::train {
+
+FeatureFetcher::FeatureFetcher(const PartView& view, comm::Communicator& comm,
+                               int64_t cache_bytes)
+    : view_(view), comm_(comm), num_features_(view.part.num_features) {
+  check(view.part.has_features, "rank {}: its part holds no features", comm.rank());
+  check(cache_bytes >= 0, "--feature-cache: {} bytes is negative", cache_bytes);
+  features_ = torch::from_blob(const_cast<float*>(view.part.features.data()),
+                               {view.part.num_nodes, num_features_}, torch::kFloat32);
+  cache_slot_.assign(view.num_nodes(), -1);
+  const int64_t capacity = num_features_ > 0 ? cache_bytes / (num_features_ * 4) : 0;
+
+  // The remote sources of the part's in-edges, most edges first.
+  std::vector<int32_t> count(view.num_nodes(), 0);
+  const int me = comm.rank();
+  for (int32_t v : view.part.col)
+    if (view.node_part[v] != me) ++count[v];
+  std::vector<int32_t> remote;
+  for (int64_t v = 0; v < view.num_nodes(); ++v)
+    if (count[v] > 0) remote.push_back(static_cast<int32_t>(v));
+  const size_t keep = std::min<size_t>(remote.size(), static_cast<size_t>(capacity));
+  std::partial_sort(remote.begin(), remote.begin() + keep, remote.end(),
+                    [&](int32_t a, int32_t b) { return count[a] > count[b] || (count[a] == count[b] && a < b); });
+  remote.resize(keep);
+
+  std::vector<std::vector<int32_t>> asks(comm.size());
+  std::vector<std::vector<int64_t>> positions(comm.size());
+  for (size_t i = 0; i < remote.size(); ++i) {
+    asks[view.node_part[remote[i]]].push_back(remote[i]);
+    positions[view.node_part[remote[i]]].push_back(static_cast<int64_t>(i));
+  }
+  cache_rows_ = torch::empty({static_cast<int64_t>(remote.size()), num_features_});
+  fetch_remote(asks, positions, cache_rows_);
+  for (size_t i = 0; i < remote.size(); ++i) cache_slot_[remote[i]] = static_cast<int32_t>(i);
+}
+
+torch::Tensor FeatureFetcher::gather(std::span<const int32_t> nodes) {
+  const int me = comm_.rank();
+  torch::Tensor out = torch::empty({static_cast<int64_t>(nodes.size()), num_features_});
+  std::vector<std::vector<int32_t>> asks(comm_.size());
+  std::vector<std::vector<int64_t>> positions(comm_.size());
+  std::vector<int64_t> own_rows, own_positions, cached_rows, cached_positions;
+  for (size_t i = 0; i < nodes.size(); ++i) {
+    const int32_t v = nodes[i];
+    const int p = view_.node_part[v];
+    if (p == me) {
+      own_rows.push_back(view_.node_local[v]);
+      own_positions.push_back(static_cast<int64_t>(i));
+    } else if (cache_slot_[v] >= 0) {
+      cached_rows.push_back(cache_slot_[v]);
+      cached_positions.push_back(static_cast<int64_t>(i));
+    } else {
+      asks[p].push_back(v);
+      positions[p].push_back(static_cast<int64_t>(i));
+    }
+  }
+  auto copy_rows = [&](const torch::Tensor& from, std::vector<int64_t>& rows,
+                       std::vector<int64_t>& at) {
+    if (rows.empty()) return;
+    out.index_copy_(0, torch::from_blob(at.data(), {static_cast<int64_t>(at.size())}, torch::kInt64),
+                    from.index_select(0, torch::from_blob(rows.data(), {static_cast<int64_t>(rows.size())},
+                                                          torch::kInt64)));
+  };
+  copy_rows(features_, own_rows, own_positions);
+  copy_rows(cache_rows_, cached_rows, cached_positions);
+  fetch_remote(asks, positions, out);
+  return out;
+}
+
+void FeatureFetcher::fetch_remote(const std::vector<std::vector<int32_t>>& asks,
+                                  const std::vector<std::vector<int64_t>>& positions,
+                                  torch::Tensor& out) {
+  const int size = comm_.size();
+  const std::vector<std::vector<int32_t>> asked = comm_.alltoallv_lists(asks);
+  std::vector<int64_t> send_counts(size), recv_counts(size);
+  std::vector<int64_t> rows;
+  for (int p = 0; p < size; ++p) {
+    send_counts[p] = static_cast<int64_t>(asked[p].size()) * num_features_;
+    recv_counts[p] = static_cast<int64_t>(asks[p].size()) * num_features_;
+    for (int32_t v : asked[p]) rows.push_back(view_.node_local[v]);
+  }
+  torch::Tensor send = features_.index_select(
+      0, torch::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, torch::kInt64).clone());
+  const int64_t num_received = std::accumulate(recv_counts.begin(), recv_counts.end(), int64_t{0});
+  torch::Tensor received = torch::empty({num_received / std::max<int64_t>(1, num_features_), num_features_});
+  comm_.alltoallv<float>(std::span<const float>(send.data_ptr<float>(), send.numel()), send_counts,
+                         std::span<float>(received.data_ptr<float>(), received.numel()),
+                         recv_counts);
+  std::vector<int64_t> at;
+  for (int p = 0; p < size; ++p) at.insert(at.end(), positions[p].begin(), positions[p].end());
+  remote_rows_fetched_ += static_cast<int64_t>(at.size());
+  if (at.empty()) return;
+  out.index_copy_(0, torch::from_blob(at.data(), {static_cast<int64_t>(at.size())}, torch::kInt64),
+                  received);
+}
+
+}  // namespace edgegnn::train
