@@ -63,7 +63,8 @@ torch::Tensor ids_tensor(const int32_t* ids, int64_t n) {
 }  // namespace
 
 LayerGraph block_layer_graph(const sample::Block& block, bool global_input,
-                             Normalization normalization, const graph::Graph& g) {
+                             Normalization normalization, const graph::Graph& g,
+                             std::span<const int32_t> dst_input_rows) {
   LayerGraph out;
   out.num_dst = block.num_dst();
   const auto* src = block.src_ids.data();
@@ -74,6 +75,12 @@ LayerGraph block_layer_graph(const sample::Block& block, bool global_input,
     out.adjacency = make_adjacency(out.num_dst, block.rowptr.data(), dst_id, src_id, src_id,
                                    dst_id, normalization, g);
     out.dst_rows = ids_tensor(block.dst_ids.data(), out.num_dst);
+  } else if (!dst_input_rows.empty()) {
+    auto local_col = [&](int64_t e) { return col[e]; };
+    auto self_col = [&](int64_t i) { return dst_input_rows[i]; };
+    out.adjacency = make_adjacency(out.num_dst, block.rowptr.data(), dst_id, src_id, local_col,
+                                   self_col, normalization, g);
+    out.dst_rows = ids_tensor(dst_input_rows.data(), out.num_dst);
   } else {
     auto local_col = [&](int64_t e) { return col[e]; };
     auto self_col = [](int64_t i) { return static_cast<int32_t>(i); };

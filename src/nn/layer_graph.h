@@ -16,6 +16,7 @@
 #pragma once
 
 #include <cstdint>
+#include <span>
 
 #include <torch/torch.h>
 
@@ -41,8 +42,13 @@ struct LayerGraph {
 };
 
 // The layer graph of a sampled block. `global_input`: columns become global ids.
+// Otherwise columns are the block's local src indices, and the dst rows are
+// the first num_dst rows of the input, unless `dst_input_rows` gives the input
+// row of each dst node (an input laid out otherwise, e.g. gathered from
+// several micro-batches).
 LayerGraph block_layer_graph(const sample::Block& block, bool global_input,
-                             Normalization normalization, const graph::Graph& graph);
+                             Normalization normalization, const graph::Graph& graph,
+                             std::span<const int32_t> dst_input_rows = {});
 
 // Full neighbourhoods of nodes [begin, end) of `graph`, global input (for
 // full-batch training and layer-wise inference).

@@ -15,8 +15,6 @@ BatchLoader::BatchLoader(const NeighborSampler& sampler, std::span<const int32_t
   check(options_.queue_depth > 0, "batch queue depth must be positive");
   check(options_.num_ranks >= 1 && options_.rank >= 0 && options_.rank < options_.num_ranks,
         "rank {} out of range for {} ranks", options_.rank, options_.num_ranks);
-  check(options_.micro_batches >= 1, "--micro-batches: {} is not a positive count",
-        options_.micro_batches);
   if (options_.shuffle) {
     KeyedRandom rng(options_.shuffle_seed, /*key1=*/0x5eed5, static_cast<uint64_t>(options_.epoch));
     for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);
@@ -35,49 +33,41 @@ BatchLoader::~BatchLoader() {
 }
 
 void BatchLoader::produce() {
-  const int64_t parts = int64_t{options_.num_ranks} * options_.micro_batches;
   for (int64_t b = 0; b < num_batches_; ++b) {
-    const int64_t begin = b * options_.batch_size;
-    const int64_t size = std::min<int64_t>(options_.batch_size, order_.size() - begin);
-    for (int64_t m = 0; m < options_.micro_batches; ++m) {
-      {
-        std::unique_lock lock(mutex_);
-        changed_.wait(lock, [&] {
-          return stop_ || static_cast<int>(queue_.size()) < options_.queue_depth;
-        });
-        if (stop_) return;
-      }
-      try {
-        const auto start = std::chrono::steady_clock::now();
-        const int64_t part = options_.rank * int64_t{options_.micro_batches} + m;
-        const int64_t first = begin + size * part / parts;
-        const int64_t last = begin + size * (part + 1) / parts;
-        Batch batch = sampler_.sample(std::span(order_).subspan(first, last - first),
-                                      (static_cast<uint64_t>(options_.epoch) << 32) | b);
-        batch.index = b;
-        batch.global_size = size;
-        const double seconds =
-            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-        std::lock_guard lock(mutex_);
-        queue_.push_back(std::move(batch));
-        ++produced_;
-        sample_seconds_ += seconds;
-      } catch (...) {
-        std::lock_guard lock(mutex_);
-        error_ = std::current_exception();
-        changed_.notify_all();
-        return;
-      }
-      changed_.notify_all();
+    {
+      std::unique_lock lock(mutex_);
+      changed_.wait(lock, [&] { return stop_ || static_cast<int>(queue_.size()) < options_.queue_depth; });
+      if (stop_) return;
     }
+    try {
+      const auto start = std::chrono::steady_clock::now();
+      const int64_t begin = b * options_.batch_size;
+      const int64_t size = std::min<int64_t>(options_.batch_size, order_.size() - begin);
+      const int64_t first = begin + size * options_.rank / options_.num_ranks;
+      const int64_t last = begin + size * (options_.rank + 1) / options_.num_ranks;
+      Batch batch = sampler_.sample(std::span(order_).subspan(first, last - first),
+                                    (static_cast<uint64_t>(options_.epoch) << 32) | b);
+      batch.index = b;
+      batch.global_size = size;
+      const double seconds =
+          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+      std::lock_guard lock(mutex_);
+      queue_.push_back(std::move(batch));
+      ++produced_;
+      sample_seconds_ += seconds;
+    } catch (...) {
+      std::lock_guard lock(mutex_);
+      error_ = std::current_exception();
+      changed_.notify_all();
+      return;
+    }
+    changed_.notify_all();
   }
 }
 
 std::optional<Batch> BatchLoader::next() {
   std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] {
-    return !queue_.empty() || error_ || produced_ == num_batches_ * options_.micro_batches;
-  });
+  changed_.wait(lock, [&] { return !queue_.empty() || error_ || produced_ == num_batches_; });
   if (!queue_.empty()) {
     Batch batch = std::move(queue_.front());
     queue_.pop_front();

@@ -38,10 +38,6 @@ struct LoaderOptions {
   // slices and this loader yields slice `rank` of every batch.
   int rank = 0;
   int num_ranks = 1;
-  // Pipelining: this loader's slice of each batch is cut further into
-  // `micro_batches` near-equal micro-batches, yielded one by one (some may be
-  // empty when a batch has fewer seeds than that).
-  int micro_batches = 1;
 };
 
 class BatchLoader {
@@ -52,9 +48,9 @@ class BatchLoader {
   BatchLoader(const BatchLoader&) = delete;
   BatchLoader& operator=(const BatchLoader&) = delete;
 
-  // The next batch (or micro-batch) of the epoch, or nullopt after the last.
+  // The next batch of the epoch, or nullopt after the last one.
   std::optional<Batch> next();
-  int64_t num_batches() const { return num_batches_; }  // whole batches
+  int64_t num_batches() const { return num_batches_; }
   // Seconds the producer spent sampling so far.
   double sample_seconds() const;
 

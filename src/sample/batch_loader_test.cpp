@@ -75,31 +75,6 @@ TEST(BatchLoader, RankSlicesTileEachBatchAndSampleAsTheWholeBatchDoes) {
     EXPECT_EQ(joined_neighbours[i], b.src_ids[b.col[b.rowptr[i]]]) << i;
 }
 
-TEST(BatchLoader, MicroBatchesCutEachRankSliceInOrder) {
-  graph::Graph g = test::path_graph();
-  NeighborSampler sampler(g, {/*fanouts=*/{1}, /*seed=*/3, 1});
-  std::vector<int32_t> seeds{0, 1, 2};
-  BatchLoader whole(sampler, seeds, {/*batch_size=*/3, /*epoch=*/1, /*shuffle_seed=*/5});
-  Batch all = *whole.next();
-  // Batch of 3 over 4 micro-batches: sizes 0, 1, 1, 1; one is empty.
-  LoaderOptions options{/*batch_size=*/3, /*epoch=*/1, /*shuffle_seed=*/5};
-  options.micro_batches = 4;
-  BatchLoader micro(sampler, seeds, options);
-  std::vector<int32_t> joined;
-  std::vector<size_t> sizes;
-  for (int m = 0; m < 4; ++m) {
-    std::optional<Batch> part = micro.next();
-    ASSERT_TRUE(part.has_value()) << m;
-    EXPECT_EQ(part->index, 0);
-    EXPECT_EQ(part->global_size, 3);
-    sizes.push_back(part->seed_ids().size());
-    joined.insert(joined.end(), part->seed_ids().begin(), part->seed_ids().end());
-  }
-  EXPECT_FALSE(micro.next().has_value());
-  EXPECT_EQ(sizes, (std::vector<size_t>{0, 1, 1, 1}));
-  EXPECT_EQ(joined, all.seed_ids());
-}
-
 TEST(BatchLoader, SamplingErrorSurfacesInNext) {
   graph::Graph g = test::path_graph();
   NeighborSampler sampler(g, {/*fanouts=*/{-1}, 0, 1});

@@ -105,10 +105,8 @@ EpochStats PipelineStrategy::run_epoch(int64_t epoch, runtime::Progress& progres
   const int num_micro = options_.micro_batches;
   std::unique_ptr<sample::BatchLoader> loader;
   if (sampler_) {
-    sample::LoaderOptions lo{options_.batch_size, epoch, options_.seed};
-    lo.micro_batches = num_micro;
-    lo.queue_depth = std::max(2, num_micro);
-    loader = std::make_unique<sample::BatchLoader>(*sampler_, train_nodes_, lo);
+    loader = std::make_unique<sample::BatchLoader>(
+        *sampler_, train_nodes_, sample::LoaderOptions{options_.batch_size, epoch, options_.seed});
   }
   progress.start_epoch(epoch, options_.epochs, num_batches);
   state_.model->train();
@@ -117,7 +115,7 @@ EpochStats PipelineStrategy::run_epoch(int64_t epoch, runtime::Progress& progres
   for (int64_t b = 0; b < num_batches; ++b) {
     state_.optimizer->zero_grad();
     for (int64_t m = 0; m < num_micro; ++m) forward(m, loader.get(), totals);
-    for (int64_t m = 0; m < num_micro; ++m) backward(m);
+    for (int64_t m = num_micro - 1; m >= 0; --m) backward(m);
     const auto step_start = Clock::now();
     state_.optimizer->step();  // skips the parameters of other ranks' layers (no gradient)
     stats.optimizer_seconds += seconds_since(step_start);
@@ -147,17 +145,23 @@ void PipelineStrategy::forward(int64_t micro_batch, sample::BatchLoader* loader,
                                LossTotals& totals) {
   const int num_layers = placement_.num_layers();
   if (loader) {
-    std::optional<sample::Batch> batch = loader->next();
-    check(batch.has_value(), "pipeline: the sampler ran out of micro-batches");
+    if (micro_batch == 0) {
+      std::optional<sample::Batch> batch = loader->next();
+      check(batch.has_value(), "pipeline: the sampler ran out of mini-batches");
+      micro_batches_ = split_micro_batches(*batch, options_.micro_batches);
+      global_size_ = batch->global_size;
+    }
+    const MicroBatch& mb = micro_batches_[micro_batch];
     for (int l = 0; l < num_layers; ++l)
       mailbox_.send(placement_.layers[l], kBlockTag + l,
-                    pack(nn::block_layer_graph(batch->blocks[l], /*global_input=*/l == 0,
-                                               state_.model->normalization(), graph_)));
-    const auto& seeds = batch->seed_ids();
+                    pack(nn::block_layer_graph(mb.blocks[l], /*global_input=*/l == 0,
+                                               state_.model->normalization(), graph_,
+                                               mb.dst_input_rows[l])));
+    const auto& seeds = mb.blocks.back().dst_ids;
     torch::Tensor seed_tensor = torch::tensor(std::vector<int64_t>(seeds.begin(), seeds.end()),
                                               torch::kInt64);
     mailbox_.send(placement_.loss, kLabelsTag,
-                  {tensors_.labels_of(seed_tensor), scalar_tensor(batch->global_size)});
+                  {tensors_.labels_of(seed_tensor), scalar_tensor(global_size_)});
   }
   for (int l = 0; l < num_layers; ++l) {
     if (!runs_layer(l)) continue;
@@ -171,7 +175,11 @@ void PipelineStrategy::forward(int64_t micro_batch, sample::BatchLoader* loader,
       if (p > 0) x = torch::dropout(x, p, /*train=*/true);
     } else {
       f.input = mailbox_.recv(placement_.layers[l - 1], kActivationTag + l).at(0).requires_grad_();
-      x = f.input;
+      // The table: this micro-batch's rows after those of the earlier ones.
+      std::vector<torch::Tensor> table;
+      for (int64_t m = 0; m < micro_batch; ++m) table.push_back(in_flight_.at({m, l}).input);
+      table.push_back(f.input);
+      x = table.size() == 1 ? f.input : torch::cat(table);
     }
     f.output = state_.model->forward_layer(l, x, f.graph);
     mailbox_.send(next_rank(l), kActivationTag + l + 1, {f.output.detach()});
@@ -188,19 +196,30 @@ void PipelineStrategy::forward(int64_t micro_batch, sample::BatchLoader* loader,
     totals.loss_sum += loss_sum.item<double>();
     totals.correct += log_probs.argmax(1).eq(labels[0]).sum().item<int64_t>();
     totals.count += labels[0].size(0);
-    mailbox_.send(placement_.layers.back(), kGradientTag + num_layers - 1, {h.grad()});
+    if (micro_batch == 0) loss_gradients_.clear();
+    loss_gradients_.push_back(h.grad().defined() ? h.grad() : torch::zeros_like(h));
   }
 }
 
 void PipelineStrategy::backward(int64_t micro_batch) {
-  for (int l = placement_.num_layers() - 1; l >= 0; --l) {
+  const int num_layers = placement_.num_layers();
+  if (placement_.loss == comm_.rank())
+    mailbox_.send(placement_.layers.back(), kGradientTag + num_layers - 1,
+                  {loss_gradients_.at(micro_batch)});
+  for (int l = num_layers - 1; l >= 0; --l) {
     if (!runs_layer(l)) continue;
     auto it = in_flight_.find({micro_batch, l});
     check(it != in_flight_.end(), "pipeline: no forward state for micro-batch {} of layer {}",
           micro_batch, l + 1);
     torch::Tensor grad = mailbox_.recv(next_rank(l), kGradientTag + l).at(0);
     it->second.output.backward(grad);
-    if (l > 0) mailbox_.send(placement_.layers[l - 1], kGradientTag + l - 1, {it->second.input.grad()});
+    if (l > 0) {
+      // Later micro-batches, already gone backward, read these rows too: the
+      // gradient is complete now.
+      const torch::Tensor& input = it->second.input;
+      mailbox_.send(placement_.layers[l - 1], kGradientTag + l - 1,
+                    {input.grad().defined() ? input.grad() : torch::zeros_like(input)});
+    }
     in_flight_.erase(it);  // frees the micro-batch's activations
   }
 }

@@ -8,15 +8,18 @@
 // loss its seeds' labels; layer k sends its output forward to layer k+1 (or
 // the loss) and, in backward, the gradient of its input back to layer k-1. A
 // layer keeps a micro-batch's autograd state until that micro-batch's gradient
-// comes back, then frees it.
+// comes back, then frees it. A layer's input in micro-batch m is the rows the
+// layer below sent in micro-batches 0..m; the gradient of the rows of
+// micro-batch m is complete once micro-batches M-1..m have gone backward.
 //
-// Schedule, as GPipe: a mini-batch is cut into --micro-batches M micro-batches
-// (BatchLoader slices, so they are sampled exactly as in single); all M go
-// forward back to back, while stage k works on micro-batch i stage k-1 works on
-// i+1; then all M go backward; the gradients add up over the micro-batches
-// (each loss is scaled by the whole batch size), and each layer's rank steps
-// its optimizer. So training equals `single` on the same mini-batches, up to
-// float summation order (dropout draws differ: every rank has its own stream).
+// Schedule, as GPipe: the sampler samples a mini-batch as single does and cuts
+// it into --micro-batches M micro-batches (micro_batches.h: seed slices, each
+// layer's rows computed once); all M go forward back to back, while stage k
+// works on micro-batch i stage k-1 works on i+1; then all M go backward, last
+// first; the gradients add up over the micro-batches (each loss is scaled by
+// the whole batch size), and each layer's rank steps its optimizer. So
+// training equals `single` on the same mini-batches, up to float summation
+// order (dropout draws differ: every rank has its own stream).
 //
 // Each rank builds the whole (small) model and optimizer but trains only its
 // layers; after every epoch each layer's rank broadcasts that layer's weights
@@ -39,6 +42,7 @@
 #include "sample/batch_loader.h"
 #include "sample/neighbor_sampler.h"
 #include "train/graph_tensors.h"
+#include "train/micro_batches.h"
 #include "train/placement.h"
 #include "train/strategy.h"
 #include "train/train_options.h"
@@ -66,7 +70,7 @@ class PipelineStrategy : public Strategy {
   // What a layer keeps of a micro-batch between its forward and backward.
   struct InFlight {
     nn::LayerGraph graph;  // the autograd graph borrows its index tensors
-    torch::Tensor input;   // requires grad (layers after the first)
+    torch::Tensor input;   // the rows received in this micro-batch; require grad
     torch::Tensor output;
   };
   struct LossTotals {
@@ -75,6 +79,8 @@ class PipelineStrategy : public Strategy {
   };
 
   EpochStats run_epoch(int64_t epoch, runtime::Progress& progress);
+  // Micro-batch m forward on this rank's roles; at m = 0 the sampler takes
+  // the next mini-batch from `loader` and cuts it.
   void forward(int64_t micro_batch, sample::BatchLoader* loader, LossTotals& totals);
   void backward(int64_t micro_batch);
   Accuracy run_evaluation();
@@ -95,7 +101,10 @@ class PipelineStrategy : public Strategy {
   GraphTensors tensors_;
   std::vector<int32_t> train_nodes_;
   std::unique_ptr<sample::NeighborSampler> sampler_;  // the sampler's rank only
+  std::vector<MicroBatch> micro_batches_;  // the sampler's, of the current mini-batch
   std::map<std::pair<int64_t, int>, InFlight> in_flight_;  // by (micro-batch, layer)
+  std::vector<torch::Tensor> loss_gradients_;              // per micro-batch, on the loss's rank
+  int64_t global_size_ = 0;  // seeds of the current mini-batch (sampler)
   double busy_seconds_ = 0;
   double idle_seconds_ = 0;
   int64_t training_bytes_sent_ = 0;
