@@ -136,22 +136,24 @@ EpochStats PartitionStrategy::train_epoch(int64_t epoch, runtime::Progress& prog
   return stats;
 }
 
-torch::Tensor PartitionStrategy::exchange_halo(const torch::Tensor& rows) {
+torch::Tensor PartitionStrategy::with_halo(const torch::Tensor& rows) {
   const int size = comm_.size();
   const int64_t width = rows.size(1);
   std::vector<int64_t> flat_rows, send_counts(size), recv_counts(size);
+  int64_t halo_size = 0;
   for (int p = 0; p < size; ++p) {
     flat_rows.insert(flat_rows.end(), send_rows_[p].begin(), send_rows_[p].end());
     send_counts[p] = static_cast<int64_t>(send_rows_[p].size()) * width;
     recv_counts[p] = static_cast<int64_t>(halo_[p].size()) * width;
+    halo_size += static_cast<int64_t>(halo_[p].size());
   }
+  torch::Tensor table = torch::empty({rows.size(0) + halo_size, width});
+  table.narrow(0, 0, rows.size(0)).copy_(rows);
   torch::Tensor send = rows.index_select(0, int64_tensor(flat_rows)).contiguous();
-  const int64_t halo_size = std::accumulate(recv_counts.begin(), recv_counts.end(), int64_t{0});
-  torch::Tensor received = torch::empty({width > 0 ? halo_size / width : 0, width});
   comm_.alltoallv<float>(std::span<const float>(send.data_ptr<float>(), send.numel()), send_counts,
-                         std::span<float>(received.data_ptr<float>(), received.numel()),
+                         std::span<float>(table.data_ptr<float>() + rows.numel(), halo_size * width),
                          recv_counts);
-  return received;
+  return table;
 }
 
 Accuracy PartitionStrategy::evaluate() {
@@ -167,7 +169,8 @@ Accuracy PartitionStrategy::evaluate() {
     // A narrowing layer sends and aggregates its narrower messages.
     const bool narrows = conv.out_features() < conv.in_features();
     torch::Tensor own_rows = narrows ? conv.message(h) : h;
-    torch::Tensor table = torch::cat({own_rows, exchange_halo(own_rows)});
+    torch::Tensor table = with_halo(own_rows);
+    own_rows = torch::Tensor();
     torch::Tensor out;
     for (int64_t begin = 0; begin < own; begin += chunk) {
       const int64_t end = std::min(own, begin + chunk);

@@ -44,9 +44,8 @@ class PartitionStrategy : public Strategy {
  private:
   // Every rank's `count`, on every rank.
   std::vector<int64_t> count_on_every_rank(int64_t count);
-  // Rows of the halo from their owners: `rows` holds this part's rows (one
-  // per owned node); returns the halo's rows in halo order.
-  torch::Tensor exchange_halo(const torch::Tensor& rows);
+  // [this part's `rows`; the halo's rows from their owners], one allocation.
+  torch::Tensor with_halo(const torch::Tensor& rows);
 
   const PartView& view_;
   TrainingState& state_;
