@@ -12,16 +12,9 @@ namespace {
 
 namespace fs = std::filesystem;
 
-struct CommandResult {
-  int exit_code;
-  std::string output;
-};
+using test::CommandResult;
 
-CommandResult edgegnn(const std::string& args) {
-  CommandResult run;
-  run.exit_code = test::run_command(test::edgegnn_binary() + " " + args, &run.output);
-  return run;
-}
+CommandResult edgegnn(const std::string& args) { return test::run_edgegnn(args); }
 
 TEST(PartitionCli, PartitionsAndEachPartOpensWithInfo) {
   auto dir = test::scratch_dir("parts");

@@ -41,6 +41,12 @@ void run_python_script(const std::string& python, const std::filesystem::path& d
   ASSERT_EQ(code, 0) << output;
 }
 
+CommandResult run_edgegnn(const std::string& args) {
+  CommandResult run;
+  run.exit_code = run_command(edgegnn_binary() + " " + args, &run.output);
+  return run;
+}
+
 std::string edgegnn_binary() { return EDGEGNN_BINARY; }
 
 int run_command(const std::string& command, std::string* output) {

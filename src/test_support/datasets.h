@@ -26,4 +26,12 @@ std::string edgegnn_binary();
 // Runs a shell command, returns its exit code; stdout+stderr go to `output`.
 int run_command(const std::string& command, std::string* output);
 
+struct CommandResult {
+  int exit_code;
+  std::string output;  // stdout and stderr
+};
+
+// Runs the edgegnn binary with `args` (a shell word list).
+CommandResult run_edgegnn(const std::string& args);
+
 }  // namespace edgegnn::test
