@@ -95,7 +95,6 @@ void FeatureFetcher::fetch_remote(const std::vector<std::vector<int32_t>>& asks,
                          recv_counts);
   std::vector<int64_t> at;
   for (int p = 0; p < size; ++p) at.insert(at.end(), positions[p].begin(), positions[p].end());
-  remote_rows_fetched_ += static_cast<int64_t>(at.size());
   if (at.empty()) return;
   out.index_copy_(0, torch::from_blob(at.data(), {static_cast<int64_t>(at.size())}, torch::kInt64),
                   received);

@@ -29,9 +29,6 @@ class FeatureFetcher {
   // The rows of `nodes` (global ids), float32 (nodes.size(), num_features).
   torch::Tensor gather(std::span<const int32_t> nodes);
 
-  int64_t cached_nodes() const { return cache_rows_.defined() ? cache_rows_.size(0) : 0; }
-  int64_t remote_rows_fetched() const { return remote_rows_fetched_; }
-
  private:
   // Rows of `nodes` that other ranks own, fetched from them, into `out` at
   // `positions`.
@@ -44,7 +41,6 @@ class FeatureFetcher {
   torch::Tensor features_;           // this part's rows, borrowed
   std::vector<int32_t> cache_slot_;  // global id -> cache row, -1 if not cached
   torch::Tensor cache_rows_;
-  int64_t remote_rows_fetched_ = 0;
 };
 
 }  // namespace edgegnn::train
