@@ -227,7 +227,8 @@ TEST_P(CommunicatorTest, PointToPointMatchesPeerAndTag) {
 TEST_P(CommunicatorTest, StoppedPeerMakesTheOthersTimeOutNamingIt) {
   const GroupRun run = run_group(GetParam(), "stop", /*victim=*/2);
   const std::string why = GetParam() == "mpi" ? "no answer to a roll call" : "no heartbeat";
-  expect_survivors_name(run, /*victim=*/2, "alltoallv #2 timed out after 3.0 s", why);
+  // The time is bounded in expect_survivors_name; under load it prints 3.1 s.
+  expect_survivors_name(run, /*victim=*/2, "alltoallv #2 timed out after ", why);
   if (GetParam() == "gloo") {
     EXPECT_EQ(run.exit_codes[0], 2);
     EXPECT_EQ(run.exit_codes[1], 2);
@@ -247,7 +248,8 @@ TEST(GlooCommunicatorTest, KilledPeerMakesTheOthersFailNamingIt) {
 
 TEST(GlooCommunicatorTest, StalledPeerIsNamedAsAliveButNotInTheCollective) {
   const GroupRun run = run_group("gloo", "stall", /*victim=*/2);
-  expect_survivors_name(run, /*victim=*/2, "alltoallv #2 timed out after 3.0 s",
+  // The time is bounded in expect_survivors_name; under load it prints 3.1 s.
+  expect_survivors_name(run, /*victim=*/2, "alltoallv #2 timed out after ",
                         "alive, idle, at collective #1)");
 }
 
