@@ -80,6 +80,7 @@ at::Tensor wrap(const void* data, int64_t count, DataType type) {
 class GlooCommunicator final : public Communicator {
  public:
   explicit GlooCommunicator(const CommOptions& options);
+  ~GlooCommunicator() override;
   const char* backend() const override { return "gloo"; }
 
  private:
@@ -104,6 +105,7 @@ class GlooCommunicator final : public Communicator {
   c10::intrusive_ptr<c10d::TCPStore> store_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
   std::unique_ptr<GlooHeartbeat> heartbeat_;  // absent for a group of one
+  std::chrono::milliseconds beat_period_{0};
 };
 
 GlooCommunicator::GlooCommunicator(const CommOptions& options)
@@ -132,6 +134,7 @@ GlooCommunicator::GlooCommunicator(const CommOptions& options)
       client_options.isServer = false;
       const auto period = std::clamp(options.timeout / 6, std::chrono::milliseconds(100),
                                      std::chrono::milliseconds(1000));
+      beat_period_ = period;
       heartbeat_ = std::make_unique<GlooHeartbeat>(
           c10::make_intrusive<c10d::TCPStore>(options.master_addr, client_options), options.rank,
           options.size, period, [this] {
@@ -146,6 +149,13 @@ GlooCommunicator::GlooCommunicator(const CommOptions& options)
          where, options.size, std::chrono::duration<double>(options.timeout).count(),
          message_of(e));
   }
+}
+
+GlooCommunicator::~GlooCommunicator() {
+  // After a failure the others may still read heartbeats from the store this
+  // rank hosts, to name the rank that failed (they wait at most four beats):
+  // taking it down at once would make them blame rank 0 instead.
+  if (failed() && rank() == 0 && heartbeat_) std::this_thread::sleep_for(5 * beat_period_);
 }
 
 void GlooCommunicator::join(const std::string& where) {
