@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "core/clock.h"
 #include "core/parallel.h"
 #include "graph/binary_format.h"
 #include "graph/synthetic.h"
@@ -18,11 +19,6 @@
 namespace {
 
 using namespace edgegnn;
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 }  // namespace
 

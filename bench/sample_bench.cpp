@@ -34,6 +34,7 @@
 #include <string>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/random.h"
@@ -46,12 +47,7 @@
 namespace {
 
 using namespace edgegnn;
-using Clock = std::chrono::steady_clock;
 using nlohmann::json;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 struct Args {
   std::string preset;     // generate this preset in memory, or

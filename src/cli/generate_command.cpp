@@ -4,20 +4,13 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "core/clock.h"
 #include "graph/binary_format.h"
 #include "graph/summary.h"
 #include "graph/synthetic.h"
 #include "runtime/threads.h"
 
 namespace edgegnn::cli {
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
-
 void run_generate(const GenerateArgs& args) {
   const graph::SyntheticPreset& preset = graph::synthetic_preset(args.preset);
   const int threads = runtime::configure_threads(args.threads);
@@ -25,12 +18,12 @@ void run_generate(const GenerateArgs& args) {
   std::error_code ec;
   std::filesystem::create_directories(args.out, ec);
   check(!ec, "--out: cannot create {}: {}", args.out, ec.message());
-  auto start = std::chrono::steady_clock::now();
+  auto start = Clock::now();
   fmt::print(stderr, "generating synthetic-{} ({} nodes, ~{} edges) on {} threads...\n",
              preset.name, preset.num_nodes, preset.num_directed_edges, threads);
   graph::Graph g = graph::generate_synthetic(preset, {args.seed, threads});
   fmt::print(stderr, "generated in {:.1f} s; writing {}...\n", seconds_since(start), args.out);
-  start = std::chrono::steady_clock::now();
+  start = Clock::now();
   graph::write_binary_graph(g, args.out);
   fmt::print(stderr, "written in {:.1f} s\n", seconds_since(start));
   fmt::print("{}", graph::format_summary(graph::summarize(g)));

@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "cli/commands.h"
+#include "core/clock.h"
 #include "graph/dataset.h"
 #include "partition/partition_writer.h"
 #include "partition/partitioner.h"
@@ -13,14 +14,6 @@
 #include "runtime/threads.h"
 
 namespace edgegnn::cli {
-namespace {
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-}
-
-}  // namespace
-
 void run_partition(const PartitionArgs& args) {
   const partition::PartitionMethod method = partition::parse_partition_method(args.method);
   check(args.num_parts >= 1, "--parts: {} parts, expected at least 1", args.num_parts);
@@ -30,7 +23,7 @@ void run_partition(const PartitionArgs& args) {
   std::filesystem::create_directories(args.out, ec);
   check(!ec, "--out: cannot create {}: {}", args.out, ec.message());
 
-  auto start = std::chrono::steady_clock::now();
+  auto start = Clock::now();
   fmt::print(stderr, "loading {}...\n", args.data.dataset);
   graph::Graph g =
       graph::load_dataset(args.data.dataset, args.data.root,
@@ -40,7 +33,7 @@ void run_partition(const PartitionArgs& args) {
              "loaded {} ({} nodes, {} edges) in {:.1f} s; partitioning into {} parts with {}...\n",
              g.name, g.num_nodes, g.num_edges(), load_seconds, args.num_parts, args.method);
 
-  start = std::chrono::steady_clock::now();
+  start = Clock::now();
   std::vector<int32_t> node_part = partition::partition_nodes(g, {.num_parts = args.num_parts,
                                                                   .method = method,
                                                                   .seed = args.data.seed,
@@ -48,7 +41,7 @@ void run_partition(const PartitionArgs& args) {
   const double partition_seconds = seconds_since(start);
   fmt::print(stderr, "partitioned in {:.1f} s\n", partition_seconds);
 
-  start = std::chrono::steady_clock::now();
+  start = Clock::now();
   partition::PartitionWriteOptions write_options{
       .num_parts = args.num_parts,
       .method = method,

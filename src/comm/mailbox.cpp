@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "core/clock.h"
 #include "core/error.h"
 
 namespace edgegnn::comm {
@@ -32,10 +33,6 @@ torch::ScalarType dtype_of(int64_t code) {
                                          torch::kUInt8};
   check(code >= 0 && code < 4, "mailbox: received an unknown dtype code {}", code);
   return types[code];
-}
-
-double seconds_since(std::chrono::steady_clock::time_point start) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
 std::span<std::byte> bytes_of(const torch::Tensor& t) {
@@ -86,7 +83,7 @@ Message Mailbox::recv(int peer, int tag) {
     queue.pop_front();
     return message;
   }
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   std::vector<int64_t> header(kHeaderValues);
   comm_.recv(std::as_writable_bytes(std::span<int64_t>(header)), peer, tag);
   const int64_t count = header[0];
@@ -114,7 +111,7 @@ Message Mailbox::recv(int peer, int tag) {
 }
 
 void Mailbox::flush() {
-  const auto start = std::chrono::steady_clock::now();
+  const auto start = Clock::now();
   while (!outgoing_.empty()) {
     for (auto& pending : outgoing_.front().sends) pending.wait();
     outgoing_.pop_front();

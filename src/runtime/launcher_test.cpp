@@ -14,6 +14,7 @@
 #include <thread>
 #include <vector>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "runtime/cgroup.h"
 #include "runtime/memory_budget.h"
@@ -22,7 +23,6 @@ namespace edgegnn::runtime {
 namespace {
 
 namespace fs = std::filesystem;
-using Clock = std::chrono::steady_clock;
 
 // runtime_tests doubles as a worker that uses memory, so the memory tests need
 // no scripting language. Started with EDGEGNN_TEST_TOUCH_MIB=<a,b,...> it
@@ -110,10 +110,6 @@ struct Captured {
   std::vector<std::string> out() { return lines_of(options.out); }
   std::vector<std::string> err() { return lines_of(options.err); }
 };
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 TEST(Launcher, WorkersSeeTheirRankAndTheirOutputIsPrefixed) {
   Captured run(3,

@@ -87,7 +87,7 @@ void FeatureFetcher::fetch_remote(const std::vector<std::vector<int32_t>>& asks,
     for (int32_t v : asked[p]) rows.push_back(view_.node_local[v]);
   }
   torch::Tensor send = features_.index_select(
-      0, torch::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, torch::kInt64).clone());
+      0, torch::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, torch::kInt64));
   const int64_t num_received = std::accumulate(recv_counts.begin(), recv_counts.end(), int64_t{0});
   torch::Tensor received = torch::empty({num_received / std::max<int64_t>(1, num_features_), num_features_});
   comm_.alltoallv<float>(std::span<const float>(send.data_ptr<float>(), send.numel()), send_counts,

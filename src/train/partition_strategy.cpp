@@ -4,6 +4,7 @@
 
 #include <numeric>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/random.h"
 #include "runtime/memory_meter.h"
@@ -12,11 +13,6 @@
 namespace edgegnn::train {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 torch::Tensor int64_tensor(const std::vector<int64_t>& values) {
   return torch::tensor(values, torch::kInt64);

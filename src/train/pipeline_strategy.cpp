@@ -3,6 +3,7 @@
 #include <bit>
 #include <chrono>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "runtime/memory_meter.h"
 #include "train/device_reports.h"
@@ -10,11 +11,6 @@
 namespace edgegnn::train {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Message tags; a layer's tags add its 0-based index.
 constexpr int kBlockTag = 1000;       // sampler -> layer l: its LayerGraph

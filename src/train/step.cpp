@@ -1,17 +1,12 @@
 #include "train/step.h"
 
-#include <chrono>
-
 #include <fmt/format.h>
+
+#include "core/clock.h"
 
 namespace edgegnn::train {
 namespace {
 
-using Clock = std::chrono::steady_clock;
-
-double seconds_since(Clock::time_point start) {
-  return std::chrono::duration<double>(Clock::now() - start).count();
-}
 
 // Backpropagates sum(NLL) / `divisor`: the mean over this step's seeds, or,
 // for a rank's slice of a data-parallel batch, its share of the whole batch's
