@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/graph.h"
 #include "train/train_options.h"
 
 namespace edgegnn::cli {
@@ -52,7 +53,9 @@ struct TrainArgs {
   std::string bucket_size = "25MiB";  // --bucket-size SIZE
   std::string placement;  // --placement ROLE:RANK,... (pipeline)
   std::string feature_cache = "0";  // --feature-cache SIZE (partition)
+  std::string feature_dtype = "float32";  // --feature-dtype float32 | float16 | int8
   std::string enforce_memory;  // --enforce-memory cgroup
+  std::string emulate;         // --emulate BOARD[,BOARD...] (runtime/board.h), "" = loopback
   double comm_timeout_seconds = 60;
   // Multi-host placement (torchrun-style; the environment variables RANK,
   // WORLD_SIZE, MASTER_ADDR, MASTER_PORT say the same). -1 / 0 / "": unset.
@@ -60,15 +63,32 @@ struct TrainArgs {
   int world_size = 0;
   std::string master_addr;
   int master_port = 0;
+  bool force = false;  // --force: train even where the memory plan does not fit
   std::vector<std::string> command_line;  // this process's argv, to start workers with
 };
 // Returns the process exit code (a local launch returns its workers').
 int run_train(TrainArgs& args);
+// Checks train's flags against each other and fills the options they parse
+// into (sizes, dtype); shared with `plan`.
+void prepare_train_options(TrainArgs& args);
+
+struct PlanArgs {
+  TrainArgs train;             // the run to plan: dataset, model, --devices, --memory-budget
+  bool all_strategies = true;  // no --strategy given
+  std::string partition;       // --partition DIR: plan the partition strategy on these parts
+  bool json = false;
+};
+void run_plan(PlanArgs& args);
+// `train --memory-budget` without --force: throws Error with the plan's
+// numbers when the run's strategy does not fit. `graph`: the dataset as this
+// process holds it (structure at least), or null to load it for the plan.
+void refuse_unless_plan_fits(const TrainArgs& args, const graph::Graph* graph);
 
 struct EvalArgs {
   DatasetArgs data;
   std::string checkpoint;
   int64_t chunk_nodes = 8192;
+  std::string feature_dtype = "float32";  // --feature-dtype float32 | float16 | int8
 };
 void run_eval(const EvalArgs& args);
 

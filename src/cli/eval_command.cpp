@@ -4,6 +4,7 @@
 #include "graph/dataset.h"
 #include "runtime/checkpoint.h"
 #include "runtime/threads.h"
+#include "train/compress_features.h"
 #include "train/inference.h"
 #include "train/trainer.h"
 
@@ -11,6 +12,7 @@ namespace edgegnn::cli {
 
 void run_eval(const EvalArgs& args) {
   const int threads = runtime::configure_threads(args.data.threads);
+  const graph::FeatureDtype feature_dtype = graph::parse_feature_dtype(args.feature_dtype);
   nlohmann::json meta = runtime::read_checkpoint_meta(args.checkpoint);
   nn::ModelOptions model_options;
   try {
@@ -29,6 +31,7 @@ void run_eval(const EvalArgs& args) {
         "--checkpoint: model expects {} features and {} classes, dataset '{}' has {} and {}",
         model_options.in_features, model_options.num_classes, g.name, g.num_features,
         g.num_classes);
+  train::compress_features(g, feature_dtype);
   nn::GnnModel model(model_options);
   runtime::load_checkpoint(args.checkpoint, *model, /*optimizer=*/nullptr);
   train::GraphTensors tensors(g);

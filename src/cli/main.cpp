@@ -83,6 +83,9 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
   cmd->add_option("--feature-cache", args.feature_cache,
                   "partition: remote feature rows kept on each device, e.g. 64MiB")
       ->default_val("0");
+  cmd->add_option("--feature-dtype", args.feature_dtype,
+                  "float32 | float16 | int8: features held and sent compressed, widened per batch")
+      ->default_val("float32");
   cmd->add_option("--devices", args.devices,
                   "devices; with no host settings, emulated as local workers on loopback")
       ->default_val(1);
@@ -91,10 +94,15 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
                   "data: gradients fused per allreduce, e.g. 25MiB (the first bucket is at most 1MiB)")
       ->default_val("25MiB");
   cmd->add_option("--memory-budget", args.memory_budget,
-                  "per-device budget, e.g. 1GiB: a device whose peak RSS crosses it stops");
+                  "per-device budget, e.g. 1GiB: a plan that does not fit is refused, and a "
+                  "device whose peak RSS crosses it stops");
+  cmd->add_flag("--force", args.force, "train even where the memory plan does not fit the budget");
   cmd->add_option("--enforce-memory", args.enforce_memory,
                   "cgroup: also run each local worker in a memory cgroup at the budget")
       ->check(CLI::IsMember({"cgroup"}));
+  cmd->add_option("--emulate", args.emulate,
+                  "run each local worker as a board (pi4-1g, zero2w, custom:768MiB/100mbit, ...; "
+                  "one, or one per device): its RAM and shaped link; needs root");
   cmd->add_option("--comm-timeout", args.comm_timeout_seconds,
                   "seconds a device waits for a peer before failing")
       ->default_val(60);
@@ -153,10 +161,26 @@ int main(int argc, char** argv) {
     run = [&] { exit_code = run_train(train); };
   });
 
+  PlanArgs plan;
+  auto* plan_cmd = app.add_subcommand(
+      "plan", "Estimate each device's peak memory per strategy, before a run, against a budget");
+  add_train_flags(plan_cmd, plan.train);
+  plan_cmd->add_option("--partition", plan.partition,
+                       "plan --strategy partition on the parts written here by 'edgegnn partition'");
+  plan_cmd->add_flag("--json", plan.json, "print the plan as JSON");
+  plan_cmd->callback([&] {
+    apply_model_defaults(plan_cmd, plan.train);
+    plan.all_strategies = plan_cmd->count("--strategy") == 0;
+    run = [&] { run_plan(plan); };
+  });
+
   EvalArgs eval;
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a checkpoint on a dataset");
   add_dataset_flags(eval_cmd, eval.data);
   eval_cmd->add_option("--checkpoint", eval.checkpoint, "checkpoint directory")->required();
+  eval_cmd->add_option("--feature-dtype", eval.feature_dtype,
+                       "float32 | float16 | int8: features held compressed, widened per chunk")
+      ->default_val("float32");
   eval_cmd->callback([&] { run = [&] { run_eval(eval); }; });
 
   try {

@@ -13,12 +13,14 @@
 #include "core/parallel.h"
 #include "graph/dataset.h"
 #include "partition/open_partition.h"
+#include "runtime/board.h"
 #include "runtime/checkpoint.h"
 #include "runtime/launcher.h"
 #include "runtime/memory_budget.h"
 #include "runtime/memory_meter.h"
 #include "runtime/size.h"
 #include "runtime/threads.h"
+#include "train/compress_features.h"
 #include "train/data_strategy.h"
 #include "train/partition_strategy.h"
 #include "train/pipeline_strategy.h"
@@ -85,6 +87,8 @@ int launch_local_workers(const TrainArgs& args) {
     launch.num_workers = 1;  // mpirun starts the ranks
   }
   launch.argv = command;
+  if (!args.emulate.empty())
+    launch.boards = runtime::parse_boards(args.emulate, args.devices, "--emulate");
   if (args.enforce_memory == "cgroup") {
     check(args.options.memory_budget_bytes.has_value(),
           "--enforce-memory cgroup: needs --memory-budget SIZE");
@@ -94,6 +98,21 @@ int launch_local_workers(const TrainArgs& args) {
   for (const auto& warning : result.warnings) fmt::print(stderr, "edgegnn: warning: {}\n", warning);
   if (!result.ok()) fmt::print(stderr, "edgegnn: error: {}\n", result.message);
   return result.exit_code();
+}
+
+// --emulate belongs to the local launcher; a bad use fails before any worker starts.
+void check_emulate(const TrainArgs& args) {
+  check(args.strategy != "single",
+        "--emulate: runs each device as a local worker; needs --strategy data, pipeline or "
+        "partition with --devices N");
+  check(!is_worker(args), "--emulate: only for a local run (--devices N), not with --rank or RANK");
+  check(args.enforce_memory.empty(),
+        "--enforce-memory: not with --emulate, whose boards set each worker's memory limit");
+  check(args.backend == "gloo",
+        "--emulate works with --backend gloo only: mpi ranks are mpirun's children, not the "
+        "launcher's, and putting them on boards (namespace, cgroup, OOM report) is not "
+        "implemented");
+  runtime::parse_boards(args.emulate, args.devices, "--emulate");
 }
 
 partition::PartitionOpenOptions partition_options(const train::TrainOptions& o, int rank,
@@ -121,7 +140,7 @@ void check_partition(const train::TrainOptions& o, int devices) {
 
 }  // namespace
 
-int run_train(TrainArgs& args) {
+void prepare_train_options(TrainArgs& args) {
   train::TrainOptions& o = args.options;
   check(args.strategy == "single" || args.strategy == "data" || args.strategy == "pipeline" ||
             args.strategy == "partition",
@@ -141,16 +160,27 @@ int run_train(TrainArgs& args) {
     o.memory_budget_bytes = runtime::parse_size(args.memory_budget, "--memory-budget");
   o.gradient_bucket_bytes = runtime::parse_size(args.bucket_size, "--bucket-size");
   o.feature_cache_bytes = runtime::parse_size(args.feature_cache, "--feature-cache");
+  o.feature_dtype = graph::parse_feature_dtype(args.feature_dtype);
   o.decay_first_layer_only = args.weight_decay_layers == "first";
   o.progress = !args.quiet;
   train::validate(o);
+}
+
+int run_train(TrainArgs& args) {
+  prepare_train_options(args);
+  train::TrainOptions& o = args.options;
   const bool pipeline = args.strategy == "pipeline";
   const bool partitioned = args.strategy == "partition";
   // A bad placement or partition fails here, before any worker starts.
   if (pipeline) train::parse_placement(args.placement, o.model.num_layers, args.devices);
   if (partitioned && !is_worker(args)) check_partition(o, args.devices);
+  if (!args.emulate.empty() && !env(runtime::kWorkerEnv)) check_emulate(args);
   const bool distributed = args.strategy != "single";
-  if (distributed && !is_worker(args)) return launch_local_workers(args);
+  const bool check_plan = o.memory_budget_bytes && !args.force && !is_worker(args);
+  if (distributed && !is_worker(args)) {
+    if (check_plan) refuse_unless_plan_fits(args, nullptr);
+    return launch_local_workers(args);
+  }
 
   std::unique_ptr<comm::Communicator> communicator;
   int rank = 0;
@@ -167,10 +197,6 @@ int run_train(TrainArgs& args) {
   }
   // Logs stay readable with one progress display: rank 0's.
   o.progress = o.progress && rank == 0;
-  std::unique_ptr<runtime::MemoryWatch> watch;
-  if (o.memory_budget_bytes)
-    watch = std::make_unique<runtime::MemoryWatch>(runtime::MemoryWatchOptions{
-        rank, *o.memory_budget_bytes, 0.05, runtime::exit_over_budget});
 
   o.threads = runtime::configure_threads(o.threads);
   // A bad checkpoint fails now, not after loading the data.
@@ -189,7 +215,16 @@ int run_train(TrainArgs& args) {
   } else {
     g = graph::load_dataset(o.dataset, o.root, load);
   }
+  if (check_plan) refuse_unless_plan_fits(args, &g);
+  // The watch reads the process's peak since start (VmHWM), so loading counts
+  // though it starts now: after the plan, which names a misfit better.
+  std::unique_ptr<runtime::MemoryWatch> watch;
+  if (o.memory_budget_bytes)
+    watch = std::make_unique<runtime::MemoryWatch>(runtime::MemoryWatchOptions{
+        rank, *o.memory_budget_bytes, 0.05, runtime::exit_over_budget});
   if (o.normalize_features && g.has_features) graph::row_normalize_features(g);
+  // Partition ranks send rows as codes: their int8 column ranges must agree.
+  train::compress_features(g, o.feature_dtype, partitioned ? communicator.get() : nullptr);
   o.model.in_features = g.num_features;
   o.model.num_classes = g.num_classes;
   if (o.progress)

@@ -182,16 +182,14 @@ void collectives(Communicator& comm, Checker& checker) {
   checker.equal("bytes_received total", comm.bytes_received(), total(expected.received));
 }
 
-// Rank 1 greets rank 0 (tag 7) and rank 0 answers with a tensor (tag 8);
-// rank 2 then sends rank 0 a larger int32 tensor (tag 9) and an empty
-// message (tag 10). Sends block until matched, so the order is fixed.
 // Messages around the ring through a Mailbox: two to the next rank under one
 // tag (they must arrive in order), one to this rank; every rank sends first.
 void mailbox_ring(Communicator& comm, Checker& checker) {
   const int r = comm.rank(), n = comm.size(), next = (r + 1) % n, previous = (r + n - 1) % n;
   auto message = [](int from, int k) {
     return Message{torch::full({2, 3}, static_cast<float>(10 * from + k)), torch::Tensor(),
-                   torch::empty({0}, torch::kInt64), torch::tensor({uint8_t(from)})};
+                   torch::empty({0}, torch::kInt64), torch::tensor({uint8_t(from)}),
+                   torch::tensor({int64_t{1000} * from + k})};
   };
   const int64_t sent_before = comm.bytes_sent(next);
   {
@@ -206,16 +204,22 @@ void mailbox_ring(Communicator& comm, Checker& checker) {
       checker.equal("mailbox undefined tensor", got.at(1).defined(), false);
       checker.equal("mailbox empty tensor", got.at(2).numel(), int64_t{0});
       checker.equal("mailbox byte tensor", int{got.at(3)[0].item<uint8_t>()}, previous);
+      checker.equal("mailbox int64 after the byte", got.at(4)[0].item<int64_t>(),
+                    int64_t{1000} * previous + k);
     }
     checker.equal("mailbox local message", to_vector<float>(mailbox.recv(r, 3).at(0)),
                   to_vector<float>(message(r, 9)[0]));
     mailbox.flush();
   }
-  // Per message: a 64-value header, 24 bytes of floats and one byte.
+  // Per message: a 64-value header and one payload: 24 bytes of floats, one
+  // byte, 7 bytes of padding so the int64 is aligned, and the int64.
   checker.equal("mailbox bytes sent", comm.bytes_sent(next) - sent_before,
-                int64_t{2 * (512 + 24 + 1)});
+                int64_t{2 * (512 + 24 + 1 + 7 + 8)});
 }
 
+// Rank 1 greets rank 0 (tag 7) and rank 0 answers with a tensor (tag 8);
+// rank 2 then sends rank 0 a larger int32 tensor (tag 9) and an empty
+// message (tag 10). Sends block until matched, so the order is fixed.
 void point_to_point(Communicator& comm, Checker& checker) {
   const int r = comm.rank();
   const std::string greeting = "hello from rank 1";

@@ -3,8 +3,9 @@
 //
 // A message is a list of CPU tensors (float32, int32, int64 or uint8; an
 // undefined tensor travels as such). It goes as a fixed-size header (dtype and
-// shape of each tensor) and then each tensor's bytes, all under the message's
-// tag, so messages from one peer with one tag arrive in the order sent.
+// shape of each tensor, total bytes) and then one payload with every tensor's
+// bytes, both under the message's tag, so messages from one peer with one tag
+// arrive in the order sent. Received tensors are views into their payload.
 //
 // Sends never block: each starts and is kept, with its tensors, until flush().
 // So ranks that each run several roles one after another cannot deadlock on a
@@ -47,7 +48,7 @@ class Mailbox {
  private:
   struct Outgoing {
     std::vector<int64_t> header;
-    Message message;  // kept alive while its bytes leave
+    torch::Tensor payload;  // the one tensor with bytes, or a packed copy of them
     std::vector<Communicator::Pending> sends;
   };
 

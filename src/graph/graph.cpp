@@ -9,7 +9,7 @@ namespace edgegnn::graph {
 size_t Graph::memory_bytes() const {
   return rowptr.memory_bytes() + col.memory_bytes() + features.memory_bytes() +
          labels.memory_bytes() + train_mask.memory_bytes() + val_mask.memory_bytes() +
-         test_mask.memory_bytes() + global_ids.memory_bytes();
+         test_mask.memory_bytes() + global_ids.memory_bytes() + packed_features.memory_bytes();
 }
 
 void keep_only(Graph& g, const GraphParts& parts) {
@@ -20,6 +20,7 @@ void keep_only(Graph& g, const GraphParts& parts) {
   }
   if (!parts.features) {
     g.features = Buffer<float>();
+    g.packed_features = PackedFeatures();
     g.has_features = false;
   }
 }
@@ -29,7 +30,7 @@ void Graph::validate(const std::string& source) const {
         "{}: node count {} out of range [0, 2^31)", source, num_nodes);
   check(num_features >= 0, "{}: negative feature count {}", source, num_features);
   if (has_structure) validate_structure(source);
-  if (has_features)
+  if (has_features && packed_features.empty())
     check(features.size() == static_cast<size_t>(num_nodes * num_features),
           "{}: features have {} values, expected {} x {}", source, features.size(), num_nodes,
           num_features);

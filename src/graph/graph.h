@@ -5,7 +5,8 @@
 // are stored with both directions. Self-loops are kept only where the source
 // format has them; layers add their own. Features are row-major float32
 // [num_nodes x num_features]; labels are int32 in [0, num_classes) or -1 where
-// unknown; masks are 0/1 bytes per node.
+// unknown; masks are 0/1 bytes per node. With --feature-dtype float16 or int8
+// the feature matrix is held compressed instead (PackedFeatures below).
 //
 // A Graph is either a whole graph or one part of a partitioned graph (see
 // src/partition). A part's rows are the nodes it owns, in ascending global id
@@ -22,8 +23,22 @@
 #include <vector>
 
 #include "graph/buffer.h"
+#include "graph/feature_dtype.h"
 
 namespace edgegnn::graph {
+
+// A feature matrix held compressed in place of Graph::features, row-major like
+// it (made by train/compress_features.h): IEEE float16 values, or 8-bit
+// unsigned codes q with x ~= offset[f] + scale[f] * q in each column f.
+struct PackedFeatures {
+  FeatureDtype dtype = FeatureDtype::kFloat32;  // kFloat32: nothing packed
+  Buffer<uint8_t> bytes;                        // num_nodes * num_features values
+  std::vector<float> scale, offset;             // kInt8: one per column
+  bool empty() const { return dtype == FeatureDtype::kFloat32; }
+  size_t memory_bytes() const {
+    return bytes.memory_bytes() + (scale.size() + offset.size()) * sizeof(float);
+  }
+};
 
 struct Graph {
   std::string name;
@@ -33,7 +48,8 @@ struct Graph {
 
   Buffer<int64_t> rowptr;  // num_nodes + 1 offsets into col
   Buffer<int32_t> col;     // source node of each in-edge
-  Buffer<float> features;  // num_nodes * num_features, row-major
+  Buffer<float> features;  // num_nodes * num_features, row-major; empty when packed
+  PackedFeatures packed_features;  // the features, when held compressed
   Buffer<int32_t> labels;  // num_nodes, -1 = unknown
   Buffer<uint8_t> train_mask;
   Buffer<uint8_t> val_mask;

@@ -94,6 +94,57 @@ struct CsrAggregateFunction : torch::autograd::Function<CsrAggregateFunction> {
   }
 };
 
+// The same sum over compressed rows T (c10::Half or uint8 codes), in float32:
+// float16 values widen as they are read; codes are summed as they are and each
+// output row dequantised once, since sum_e w_e (offset + scale q_e) =
+// offset * sum_e w_e + scale * sum_e w_e q_e (exact but for rounding).
+template <typename T>
+Tensor spmm_compressed(const FeatureMatrix& x, const Tensor& rowptr, const Tensor& col,
+                       const Tensor& weight, bool mean) {
+  const int64_t num_rows = rowptr.size(0) - 1, num_features = x.num_columns();
+  Tensor out = torch::empty({num_rows, num_features}, torch::kFloat32);
+  const int64_t* rp = rowptr.data_ptr<int64_t>();
+  const int32_t* cp = col.data_ptr<int32_t>();
+  const T* xp = static_cast<const T*>(x.values().data_ptr());
+  const float* wp = weight.defined() ? weight.data_ptr<float>() : nullptr;
+  const bool codes = x.dtype() == graph::FeatureDtype::kInt8;
+  const float* scale = codes ? x.scale().data_ptr<float>() : nullptr;
+  const float* offset = codes ? x.offset().data_ptr<float>() : nullptr;
+  float* op = out.data_ptr<float>();
+  const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, num_features));
+  at::parallel_for(0, num_rows, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) {
+      float* __restrict o = op + i * num_features;
+      for (int64_t f = 0; f < num_features; ++f) o[f] = 0;
+      const bool empty = rp[i + 1] == rp[i];
+      const float row_weight = mean && !empty ? 1.0f / (rp[i + 1] - rp[i]) : 1.0f;
+      // Sum of the row's weights: 1 for a non-empty mean, exactly.
+      float total = mean && !empty ? 1.0f : 0.0f;
+      for (int64_t e = rp[i]; e < rp[i + 1]; ++e) {
+        const T* __restrict xr = xp + static_cast<int64_t>(cp[e]) * num_features;
+        const float w = wp ? wp[e] : row_weight;
+        if (!mean) total += w;
+        for (int64_t f = 0; f < num_features; ++f) o[f] += w * static_cast<float>(xr[f]);
+      }
+      if (codes)
+        for (int64_t f = 0; f < num_features; ++f) o[f] = offset[f] * total + scale[f] * o[f];
+    }
+  });
+  return out;
+}
+
+void check_adjacency(const CsrAdjacency& adjacency, Aggregation aggregation) {
+  const Tensor& rowptr = adjacency.rowptr;
+  const Tensor& col = adjacency.col;
+  check(rowptr.scalar_type() == torch::kInt64 && rowptr.is_contiguous() &&
+            col.scalar_type() == torch::kInt32 && col.is_contiguous(),
+        "csr_aggregate: rowptr must be contiguous int64 and col contiguous int32");
+  check(rowptr[0].item<int64_t>() == 0 && col.size(0) == rowptr[-1].item<int64_t>(),
+        "csr_aggregate: rowptr must start at 0 and end at col's length");
+  check(!adjacency.weight.defined() || aggregation == Aggregation::kSum,
+        "csr_aggregate: mean aggregation takes no edge weights");
+}
+
 }  // namespace
 
 Tensor csr_aggregate(const Tensor& x, const CsrAdjacency& adjacency, Aggregation aggregation) {
@@ -102,13 +153,7 @@ Tensor csr_aggregate(const Tensor& x, const CsrAdjacency& adjacency, Aggregation
   const Tensor& weight = adjacency.weight;
   check(x.dim() == 2 && x.is_contiguous() && x.is_floating_point(),
         "csr_aggregate: x must be a contiguous floating-point matrix");
-  check(rowptr.scalar_type() == torch::kInt64 && rowptr.is_contiguous() &&
-            col.scalar_type() == torch::kInt32 && col.is_contiguous(),
-        "csr_aggregate: rowptr must be contiguous int64 and col contiguous int32");
-  check(rowptr[0].item<int64_t>() == 0 && col.size(0) == rowptr[-1].item<int64_t>(),
-        "csr_aggregate: rowptr must start at 0 and end at col's length");
-  check(!weight.defined() || aggregation == Aggregation::kSum,
-        "csr_aggregate: mean aggregation takes no edge weights");
+  check_adjacency(adjacency, aggregation);
   check(!weight.defined() || (weight.scalar_type() == x.scalar_type() &&
                               weight.numel() == col.numel() && weight.is_contiguous()),
         "csr_aggregate: edge weights must be contiguous, one per edge, of x's dtype");
@@ -116,6 +161,21 @@ Tensor csr_aggregate(const Tensor& x, const CsrAdjacency& adjacency, Aggregation
   return CsrAggregateFunction::apply(
       x, rowptr, col, weight.defined() ? weight : torch::empty({0}, x.options()),
       aggregation == Aggregation::kMean);
+}
+
+Tensor csr_aggregate(const FeatureMatrix& x, const CsrAdjacency& adjacency,
+                     Aggregation aggregation) {
+  if (!x.compressed()) return csr_aggregate(x.values(), adjacency, aggregation);
+  const Tensor& weight = adjacency.weight;
+  check(x.values().is_contiguous(), "csr_aggregate: compressed x must be contiguous");
+  check_adjacency(adjacency, aggregation);
+  check(!weight.defined() || (weight.scalar_type() == torch::kFloat32 &&
+                              weight.numel() == adjacency.col.numel() && weight.is_contiguous()),
+        "csr_aggregate: edge weights of a compressed x must be contiguous float32, one per edge");
+  const bool mean = aggregation == Aggregation::kMean;
+  if (x.dtype() == graph::FeatureDtype::kFloat16)
+    return spmm_compressed<c10::Half>(x, adjacency.rowptr, adjacency.col, weight, mean);
+  return spmm_compressed<uint8_t>(x, adjacency.rowptr, adjacency.col, weight, mean);
 }
 
 }  // namespace edgegnn::nn

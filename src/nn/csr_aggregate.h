@@ -9,9 +9,14 @@
 //
 // Shapes: x (num_src, F) float or double; out (num_dst, F).
 // The adjacency borrows its index tensors; they must outlive the autograd graph.
+//
+// A compressed input (FeatureMatrix: the feature matrix as float16 or 8-bit
+// codes) is read where it lies and summed in float32, with no gradient.
 #pragma once
 
 #include <torch/torch.h>
+
+#include "nn/feature_matrix.h"
 
 namespace edgegnn::nn {
 
@@ -28,6 +33,11 @@ enum class Aggregation { kSum, kMean };
 // Weighted sum of x's rows per CSR row, or their mean (unweighted: an
 // adjacency with weights is refused; empty rows give zeros).
 torch::Tensor csr_aggregate(const torch::Tensor& x, const CsrAdjacency& adjacency,
+                            Aggregation aggregation = Aggregation::kSum);
+// The same over a FeatureMatrix: a float one goes to the function above; a
+// compressed one gives float32 (num_dst, F) without gradient, equal to the
+// aggregation of its widened rows up to float32 rounding.
+torch::Tensor csr_aggregate(const FeatureMatrix& x, const CsrAdjacency& adjacency,
                             Aggregation aggregation = Aggregation::kSum);
 
 }  // namespace edgegnn::nn

@@ -17,16 +17,16 @@ void GCNConvImpl::reset_parameters() {
   bias_.zero_();
 }
 
-torch::Tensor GCNConvImpl::forward(const torch::Tensor& x, const LayerGraph& graph) {
+torch::Tensor GCNConvImpl::forward(const FeatureMatrix& x, const LayerGraph& graph) {
   const int64_t num_edges = graph.adjacency.col.size(0);
   // Multiply-adds of each order: transform all inputs then aggregate `out`-wide
   // rows, or aggregate `in`-wide rows then transform the dst rows only.
-  const double transform_first = double(x.size(0)) * in_features_ * out_features_ +
+  const double transform_first = double(x.num_rows()) * in_features_ * out_features_ +
                                  double(num_edges) * out_features_;
   const double aggregate_first = double(graph.num_dst) * in_features_ * out_features_ +
                                  double(num_edges) * in_features_;
   torch::Tensor out = transform_first < aggregate_first
-                          ? csr_aggregate(lin_(x), graph.adjacency)
+                          ? csr_aggregate(lin_(x.widen()), graph.adjacency)
                           : lin_(csr_aggregate(x, graph.adjacency));
   return out + bias_;
 }

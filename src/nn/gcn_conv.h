@@ -5,7 +5,8 @@
 //
 // The normalised adjacency comes with the LayerGraph (Normalization::kGcn).
 // Since A(XW) = (AX)W, the layer multiplies by W before or after aggregating,
-// whichever touches fewer values. Shapes: input (num_src, in) or global,
+// whichever touches fewer values; transforming first widens a compressed
+// input (the feature matrix) whole. Shapes: input (num_src, in) or global,
 // output (num_dst, out). Parameter names match PyG (lin.weight, bias).
 #pragma once
 
@@ -18,7 +19,7 @@ namespace edgegnn::nn {
 class GCNConvImpl : public GraphConv {
  public:
   GCNConvImpl(int64_t in_features, int64_t out_features);
-  torch::Tensor forward(const torch::Tensor& x, const LayerGraph& graph) override;
+  torch::Tensor forward(const FeatureMatrix& x, const LayerGraph& graph) override;
   Normalization normalization() const override { return Normalization::kGcn; }
   Aggregation aggregation() const override { return Aggregation::kSum; }
   torch::Tensor message(const torch::Tensor& x) override;

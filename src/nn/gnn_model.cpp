@@ -32,16 +32,24 @@ torch::Tensor GnnModelImpl::activate(int l, const torch::Tensor& h) {
   return torch::dropout(torch::relu(h), options_.dropout, is_training());
 }
 
-torch::Tensor GnnModelImpl::forward_layer(int l, const torch::Tensor& x, const LayerGraph& graph) {
+torch::Tensor GnnModelImpl::forward_layer(int l, const FeatureMatrix& x, const LayerGraph& graph) {
   return activate(l, convs_[l]->forward(x, graph));
 }
 
-torch::Tensor GnnModelImpl::forward(torch::Tensor x, const std::vector<LayerGraph>& graphs) {
+torch::Tensor GnnModelImpl::forward(const FeatureMatrix& x, const std::vector<LayerGraph>& graphs) {
   check(static_cast<int>(graphs.size()) == num_layers(), "model has {} layers but got {} blocks",
         num_layers(), graphs.size());
-  if (options_.input_dropout > 0) x = torch::dropout(x, options_.input_dropout, is_training());
-  for (int l = 0; l < num_layers(); ++l) x = forward_layer(l, x, graphs[l]);
-  return torch::log_softmax(x, /*dim=*/-1);
+  FeatureMatrix input = x;
+  const double p = options_.input_dropout;
+  // A compressed x widens into a fresh tensor, which dropout may overwrite.
+  if (p > 0 && is_training()) {
+    torch::Tensor widened = x.widen();
+    input = x.compressed() ? torch::dropout_(widened, p, /*train=*/true)
+                           : torch::dropout(widened, p, /*train=*/true);
+  }
+  torch::Tensor h = forward_layer(0, input, graphs[0]);
+  for (int l = 1; l < num_layers(); ++l) h = forward_layer(l, h, graphs[l]);
+  return torch::log_softmax(h, /*dim=*/-1);
 }
 
 }  // namespace edgegnn::nn

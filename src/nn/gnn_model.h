@@ -23,11 +23,12 @@ class GnnModelImpl : public torch::nn::Module {
  public:
   explicit GnnModelImpl(const ModelOptions& options);
 
-  // Log-probabilities (num_dst of the last graph, num_classes).
-  torch::Tensor forward(torch::Tensor x, const std::vector<LayerGraph>& graphs);
+  // Log-probabilities (num_dst of the last graph, num_classes). Input dropout
+  // widens a compressed `x` whole.
+  torch::Tensor forward(const FeatureMatrix& x, const std::vector<LayerGraph>& graphs);
   // Layer `l` alone, with the activation that follows it (none after the last;
   // dropout only in training mode).
-  torch::Tensor forward_layer(int l, const torch::Tensor& x, const LayerGraph& graph);
+  torch::Tensor forward_layer(int l, const FeatureMatrix& x, const LayerGraph& graph);
   // The activation (ReLU, dropout in training) after layer `l`'s raw output.
   torch::Tensor activate(int l, const torch::Tensor& h);
   GraphConv& conv(int l) { return *convs_[l]; }

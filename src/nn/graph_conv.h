@@ -14,8 +14,9 @@ namespace edgegnn::nn {
 
 class GraphConv : public torch::nn::Module {
  public:
-  // (num_src or global rows, in) -> (graph.num_dst, out)
-  virtual torch::Tensor forward(const torch::Tensor& x, const LayerGraph& graph) = 0;
+  // (num_src or global rows, in) -> (graph.num_dst, out); x may be the
+  // compressed feature matrix (first layer).
+  virtual torch::Tensor forward(const FeatureMatrix& x, const LayerGraph& graph) = 0;
   // What adjacency the layer expects its LayerGraph to carry.
   virtual Normalization normalization() const = 0;
   virtual Aggregation aggregation() const = 0;

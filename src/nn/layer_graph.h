@@ -22,6 +22,7 @@
 
 #include "graph/graph.h"
 #include "nn/csr_aggregate.h"
+#include "nn/feature_matrix.h"
 #include "sample/block.h"
 
 namespace edgegnn::nn {
@@ -36,8 +37,9 @@ struct LayerGraph {
   torch::Tensor dst_rows;
   int64_t dst_begin = 0;
 
-  torch::Tensor dst_input(const torch::Tensor& x) const {
-    return dst_rows.defined() ? x.index_select(0, dst_rows) : x.narrow(0, dst_begin, num_dst);
+  // The dst rows of `x`, widened to float32 if compressed.
+  torch::Tensor dst_input(const FeatureMatrix& x) const {
+    return dst_rows.defined() ? x.rows(dst_rows) : x.rows(dst_begin, num_dst);
   }
 };
 

@@ -15,7 +15,7 @@ void SAGEConvImpl::reset_parameters() {
   lin_r_->reset_parameters();
 }
 
-torch::Tensor SAGEConvImpl::forward(const torch::Tensor& x, const LayerGraph& graph) {
+torch::Tensor SAGEConvImpl::forward(const FeatureMatrix& x, const LayerGraph& graph) {
   torch::Tensor neighbors = csr_aggregate(x, graph.adjacency, Aggregation::kMean);
   return lin_l_(neighbors) + lin_r_(graph.dst_input(x));
 }

@@ -17,7 +17,7 @@ namespace edgegnn::nn {
 class SAGEConvImpl : public GraphConv {
  public:
   SAGEConvImpl(int64_t in_features, int64_t out_features);
-  torch::Tensor forward(const torch::Tensor& x, const LayerGraph& graph) override;
+  torch::Tensor forward(const FeatureMatrix& x, const LayerGraph& graph) override;
   Normalization normalization() const override { return Normalization::kNone; }
   Aggregation aggregation() const override { return Aggregation::kMean; }
   torch::Tensor message(const torch::Tensor& x) override;

@@ -134,17 +134,15 @@ std::optional<CgroupParent> parse_memory_cgroup_parent(const std::string& mounti
   return std::nullopt;
 }
 
-CgroupParent find_memory_cgroup_parent(const std::string& flag) {
+CgroupParent find_memory_cgroup_parent(const std::string& flag, const std::string& fallback) {
   const std::optional<CgroupParent> parent = parse_memory_cgroup_parent(
       read_text("/proc/self/mountinfo"), read_text("/proc/self/cgroup"), v2_dir_has_memory);
   check(parent.has_value(),
         "{}: no memory cgroup controller is mounted (looked for a cgroup v1 'memory' hierarchy and "
-        "cgroup v2 with the memory controller in /proc/self/mountinfo); drop --enforce-memory to "
-        "rely on the RSS watch",
-        flag);
-  check(::access(parent->dir.c_str(), W_OK) == 0,
-        "{}: {} is not writable (run as root, or drop --enforce-memory to rely on the RSS watch)",
-        flag, parent->dir.string());
+        "cgroup v2 with the memory controller in /proc/self/mountinfo); {}",
+        flag, fallback);
+  check(::access(parent->dir.c_str(), W_OK) == 0, "{}: {} is not writable (run as root, or {})",
+        flag, parent->dir.string(), fallback);
   return *parent;
 }
 

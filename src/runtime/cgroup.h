@@ -51,10 +51,10 @@ std::optional<CgroupParent> parse_memory_cgroup_parent(
 
 // The directory worker cgroups go in. Throws Error, for `flag` (e.g.
 // "--enforce-memory cgroup"), when no memory controller is mounted or the
-// directory is not writable:
+// directory is not writable, ending with `fallback`, how to run without:
 //   "--enforce-memory cgroup: /sys/fs/cgroup/memory/... is not writable (run as
 //    root, or drop --enforce-memory to rely on the RSS watch)".
-CgroupParent find_memory_cgroup_parent(const std::string& flag);
+CgroupParent find_memory_cgroup_parent(const std::string& flag, const std::string& fallback);
 
 class MemoryCgroup {
  public:

@@ -58,12 +58,12 @@ TEST(CgroupParent, DoesNotRepeatTheRootOfABindMountedSubtree) {
 }
 
 // The real parent, or skips the test with the reason.
-#define REQUIRE_WRITABLE_CGROUP(parent)                            \
-  CgroupParent parent;                                             \
-  try {                                                            \
-    parent = find_memory_cgroup_parent("--enforce-memory cgroup"); \
-  } catch (const Error& e) {                                       \
-    GTEST_SKIP() << e.what();                                      \
+#define REQUIRE_WRITABLE_CGROUP(parent)                                                     \
+  CgroupParent parent;                                                                      \
+  try {                                                                                     \
+    parent = find_memory_cgroup_parent("--enforce-memory cgroup", "drop --enforce-memory"); \
+  } catch (const Error& e) {                                                                \
+    GTEST_SKIP() << e.what();                                                               \
   }
 
 std::string read_first_line(const fs::path& path) {
@@ -133,7 +133,8 @@ TEST(MemoryCgroup, WithoutWriteAccessTheErrorSaysWhatToDo) {
     std::string message = "no error";
     if (::setuid(65534) != 0) message = "setuid failed";
     try {
-      find_memory_cgroup_parent("--enforce-memory cgroup");
+      find_memory_cgroup_parent("--enforce-memory cgroup",
+                                "drop --enforce-memory to rely on the RSS watch");
     } catch (const Error& e) {
       message = e.what();
     }

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -19,6 +20,7 @@
 #include <string_view>
 
 #include "core/error.h"
+#include "runtime/board_network.h"
 #include "runtime/cgroup.h"
 #include "runtime/memory_budget.h"
 #include "runtime/size.h"
@@ -106,7 +108,7 @@ std::string signal_name(int signal) {
 // ---- Starting a worker -----------------------------------------------------
 // What a child reports through its close-on-exec pipe when it cannot exec.
 struct ChildFailure {
-  enum Stage : int32_t { kJoinCgroup, kRedirect, kExec } stage;
+  enum Stage : int32_t { kJoinCgroup, kJoinNetwork, kRedirect, kExec } stage;
   int32_t error;
 };
 
@@ -157,7 +159,9 @@ struct Worker {
 // One launch: the workers and the loop that relays output and reaps them.
 class Launch {
  public:
-  Launch(const LaunchOptions& options, int master_port) : options_(options) {
+  Launch(const LaunchOptions& options, std::string master_addr, int master_port,
+         const BoardNetwork* network)
+      : options_(options), master_addr_(std::move(master_addr)), network_(network) {
     result_.master_port = master_port;
     workers_.resize(options.num_workers);
   }
@@ -180,6 +184,8 @@ class Launch {
   void close_streams(Worker& worker);
 
   const LaunchOptions& options_;
+  const std::string master_addr_;
+  const BoardNetwork* network_;  // the boards' network with --emulate, else null
   std::vector<Worker> workers_;
   LaunchResult result_;
   bool stopping_ = false, killed_ = false;
@@ -191,11 +197,15 @@ void Launch::start(int rank, const std::optional<CgroupParent>& cgroup_parent) {
   Worker& worker = workers_[rank];
   worker.result.rank = rank;
   if (rank < static_cast<int>(options_.labels.size())) worker.result.label = options_.labels[rank];
+  if (network_) {
+    worker.result.board = options_.boards[rank].name;
+    worker.result.board_ram_bytes = options_.boards[rank].ram_bytes;
+  }
   const int n = options_.num_workers;
   std::map<std::string, std::string> overrides = options_.extra_env;
   overrides["RANK"] = overrides["LOCAL_RANK"] = std::to_string(rank);
   overrides["WORLD_SIZE"] = overrides["LOCAL_WORLD_SIZE"] = std::to_string(n);
-  overrides["MASTER_ADDR"] = options_.master_addr;
+  overrides["MASTER_ADDR"] = master_addr_;
   overrides["MASTER_PORT"] = std::to_string(result_.master_port);
   overrides.insert_or_assign(kWorkerEnv,
                              std::string(1, '1'));  // not = "1": GCC 12 -Wrestrict false positive
@@ -211,20 +221,32 @@ void Launch::start(int rank, const std::optional<CgroupParent>& cgroup_parent) {
   for (const std::string& entry : env) envp.push_back(const_cast<char*>(entry.c_str()));
   envp.push_back(nullptr);
 
-  int cgroup_fd = -1;
+  int cgroup_fd = -1, netns_fd = -1;
   if (cgroup_parent) {
+    worker.result.memory_limit_bytes =
+        network_ ? options_.boards[rank].memory_limit_bytes() : *options_.memory_limit_bytes;
     worker.cgroup.emplace(*cgroup_parent, fmt::format("edgegnn-{}-rank{}", ::getpid(), rank),
-                          *options_.memory_limit_bytes);
+                          worker.result.memory_limit_bytes);
     cgroup_fd = ::open(worker.cgroup->procs_path().c_str(), O_WRONLY | O_CLOEXEC);
     check(cgroup_fd >= 0, "{}: cannot open ({})", worker.cgroup->procs_path().string(),
           std::strerror(errno));
+  }
+  if (network_) {
+    netns_fd = ::open(network_->namespace_path(rank).c_str(), O_RDONLY | O_CLOEXEC);
+    if (netns_fd < 0) {
+      const int error = errno;
+      if (cgroup_fd >= 0) ::close(cgroup_fd);
+      fail("rank {}: cannot open {} ({})", rank, network_->namespace_path(rank).string(),
+           std::strerror(error));
+    }
   }
   int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1};
   const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   if (null_fd < 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
       ::pipe2(report, O_CLOEXEC) != 0) {
     const int error = errno;
-    for (int fd : {null_fd, out[0], out[1], err[0], err[1], report[0], report[1], cgroup_fd})
+    for (int fd :
+         {null_fd, out[0], out[1], err[0], err[1], report[0], report[1], cgroup_fd, netns_fd})
       if (fd >= 0) ::close(fd);
     fail("rank {}: cannot create pipes ({})", rank, std::strerror(error));
   }
@@ -242,6 +264,8 @@ void Launch::start(int rank, const std::optional<CgroupParent>& cgroup_parent) {
     ::setpgid(0, 0);
     if (cgroup_fd >= 0 && ::write(cgroup_fd, "0", 1) != 1)
       child_fail(report[1], ChildFailure::kJoinCgroup);
+    if (netns_fd >= 0 && ::setns(netns_fd, CLONE_NEWNET) != 0)
+      child_fail(report[1], ChildFailure::kJoinNetwork);
     struct sigaction standard = {};
     standard.sa_handler = SIG_DFL;
     for (int signal : {SIGCHLD, SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGQUIT})
@@ -257,7 +281,7 @@ void Launch::start(int rank, const std::optional<CgroupParent>& cgroup_parent) {
   const int fork_error = errno;
   if (pid > 0) ::setpgid(pid, pid);  // also here, so killpg works before the child ran
   ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  for (int fd : {null_fd, out[1], err[1], report[1], cgroup_fd})
+  for (int fd : {null_fd, out[1], err[1], report[1], cgroup_fd, netns_fd})
     if (fd >= 0) ::close(fd);
   worker.out_fd = out[0];
   worker.err_fd = err[0];
@@ -281,6 +305,9 @@ void Launch::start(int rank, const std::optional<CgroupParent>& cgroup_parent) {
     const char* error = std::strerror(failure.error);
     if (failure.stage == ChildFailure::kJoinCgroup)
       fail("rank {}: cannot join {} ({})", rank, worker.cgroup->procs_path().string(), error);
+    if (failure.stage == ChildFailure::kJoinNetwork)
+      fail("rank {}: cannot enter network namespace {} ({})", rank, network_->namespace_name(rank),
+           error);
     if (failure.stage == ChildFailure::kRedirect)
       fail("rank {}: cannot redirect output ({})", rank, error);
     fail("rank {}: cannot start '{}' ({})", rank, program, error);
@@ -440,8 +467,7 @@ LaunchResult Launch::run(const SignalScope& signals) {
                                   signal_name(result_.interrupt_signal), num_stopped,
                                   num_stopped == 1 ? "" : "s");
   else if (result_.failed_rank >= 0)
-    result_.message =
-        describe_worker_exit(result_.workers[result_.failed_rank], options_.memory_limit_bytes);
+    result_.message = describe_worker_exit(result_.workers[result_.failed_rank]);
   return result_;
 }
 
@@ -457,14 +483,22 @@ int LaunchResult::exit_code() const {
   return 1;
 }
 
-std::string describe_worker_exit(const WorkerResult& worker,
-                                 std::optional<int64_t> memory_limit_bytes) {
-  const std::string who = worker.label.empty()
-                              ? fmt::format("rank {}", worker.rank)
-                              : fmt::format("rank {} ({})", worker.rank, worker.label);
+std::string describe_worker_exit(const WorkerResult& worker) {
+  std::string what = worker.label;
+  if (!worker.board.empty()) what += (what.empty() ? "" : " on ") + worker.board;
+  const std::string who = what.empty() ? fmt::format("rank {}", worker.rank)
+                                       : fmt::format("rank {} ({})", worker.rank, what);
+  if (worker.oom_killed && !worker.board.empty())
+    return fmt::format(
+        "{} was killed by the out-of-memory killer at its {} board limit ({} after the {} OS "
+        "reserve)",
+        who, format_board_bytes(worker.board_ram_bytes),
+        format_board_bytes(worker.memory_limit_bytes),
+        format_board_bytes(worker.board_ram_bytes - worker.memory_limit_bytes));
   if (worker.oom_killed)
-    return fmt::format("{} was killed by the out-of-memory killer at its {} limit", who,
-                       memory_limit_bytes ? format_bytes(*memory_limit_bytes) : "cgroup");
+    return fmt::format(
+        "{} was killed by the out-of-memory killer at its {} limit", who,
+        worker.memory_limit_bytes > 0 ? format_bytes(worker.memory_limit_bytes) : "cgroup");
   if (worker.signal)
     return fmt::format("{} was killed by signal {} ({})", who, worker.signal,
                        signal_name(worker.signal));
@@ -503,18 +537,45 @@ LaunchResult launch_local(const LaunchOptions& options) {
     ~Release() { g_launch_active = false; }
   } release;
 
+  const bool emulate = !options.boards.empty();
+  check(!emulate || static_cast<int>(options.boards.size()) == options.num_workers,
+        "--emulate: {} boards for {} workers", options.boards.size(), options.num_workers);
+  check(!emulate || !options.memory_limit_bytes,
+        "--enforce-memory: not with --emulate, whose boards set each worker's memory limit");
+
   std::optional<CgroupParent> cgroup_parent;
-  if (options.memory_limit_bytes) {
-    cgroup_parent = find_memory_cgroup_parent("--enforce-memory cgroup");
-    remove_stale_cgroups(*cgroup_parent);
+  if (emulate) {
+    // Privileges first: without root, that is the one thing to say.
+    check_board_network_privileges("--emulate");
+    cgroup_parent = find_memory_cgroup_parent(
+        "--emulate", "drop --emulate to run the workers on loopback without board limits");
+    remove_stale_board_networks();
+  } else if (options.memory_limit_bytes) {
+    cgroup_parent = find_memory_cgroup_parent("--enforce-memory cgroup",
+                                              "drop --enforce-memory to rely on the RSS watch");
   }
-  const int port =
-      options.master_port > 0 ? options.master_port : find_free_port(options.master_addr);
+  if (cgroup_parent) remove_stale_cgroups(*cgroup_parent);
   SignalScope signals;  // before the first fork: a Ctrl-C from now on stops workers
-  Launch launch(options, port);
+  // Declared before the Launch, so that it outlives the workers it carries.
+  std::optional<BoardNetwork> network;
+  std::string master_addr = options.master_addr;
+  int port = options.master_port;
+  if (emulate) {
+    std::vector<int64_t> rates;
+    for (const Board& board : options.boards) rates.push_back(board.link_bits_per_second);
+    network.emplace(::getpid(), rates, "--emulate");
+    master_addr = network->address(0);
+    port = 29500;  // rank 0's namespace is new: every port is free
+  } else if (port <= 0) {
+    port = find_free_port(master_addr);
+  }
+  Launch launch(options, master_addr, port, network ? &*network : nullptr);
   try {
     for (int rank = 0; rank < options.num_workers; ++rank) launch.start(rank, cgroup_parent);
-    return launch.run(signals);
+    LaunchResult result = launch.run(signals);
+    std::string why;
+    if (network && !network->remove(&why)) result.warnings.push_back(why);
+    return result;
   } catch (...) {
     launch.kill_all_now();
     throw;

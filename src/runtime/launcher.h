@@ -1,9 +1,11 @@
 // Local launcher: runs N worker processes of one command on this machine, the
-// emulation of N devices on loopback behind `edgegnn train --devices N`.
+// emulation of N devices behind `edgegnn train --devices N`: on loopback, or
+// with `--emulate` as boards with their own RAM and shaped links (below).
 //
 // Each worker is fork+exec of `argv` with the torchrun-style environment
 //   RANK=k  LOCAL_RANK=k  WORLD_SIZE=N  LOCAL_WORLD_SIZE=N
 //   MASTER_ADDR=127.0.0.1  MASTER_PORT=<a free port the launcher picked>
+//   (on boards: rank 0's board address and port 29500)
 //   EDGEGNN_WORKER=1  (kWorkerEnv: "you are a worker, do not launch again")
 // plus `extra_env`, stdin from /dev/null, and its own process group, so that
 // stopping a worker also stops the children it started, and so that a Ctrl-C at
@@ -27,6 +29,15 @@
 // PR_SET_PDEATHSIG=SIGKILL, so they die with a launcher that is SIGKILLed
 // (their own children then are not reached: that needs the cgroup).
 //
+// Emulated boards (`boards`, board.h): rank k runs as boards[k], in its own
+// network namespace joined to the others through a bridge at the board's link
+// rate (board_network.h) and in its own memory cgroup at the board's memory
+// limit. The child enters both before exec; MASTER_ADDR is rank 0's address
+// on that network, so every byte between workers crosses a shaped link. The
+// namespaces and cgroups are removed when launch_local returns or throws; a
+// launcher killed by SIGKILL leaves them to the next launch, which removes
+// those whose launcher is gone.
+//
 // Thread-safety: one launch_local at a time per process (signals are
 // process-wide); a second concurrent call throws Error. Call it from a thread
 // that lives until it returns (PDEATHSIG follows the forking thread).
@@ -40,6 +51,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "runtime/board.h"
 
 namespace edgegnn::runtime {
 
@@ -56,6 +69,10 @@ struct LaunchOptions {
   // this limit (see cgroup.h); launch fails with an Error where that is not
   // possible. nullopt: no cgroup.
   std::optional<int64_t> memory_limit_bytes;
+  // --emulate: one board per worker, see above. master_addr and master_port
+  // are then ignored (the boards' network is new) and memory_limit_bytes must
+  // be unset. Empty: workers on loopback.
+  std::vector<Board> boards;
   // Between SIGTERM and SIGKILL when stopping workers.
   double kill_grace_seconds = 5;
   std::string master_addr = "127.0.0.1";
@@ -72,7 +89,10 @@ struct LaunchOptions {
 // How one worker ended.
 struct WorkerResult {
   int rank = 0;
-  std::string label;  // LaunchOptions::labels[rank], or ""
+  std::string label;               // LaunchOptions::labels[rank], or ""
+  std::string board;               // LaunchOptions::boards[rank].name, or ""
+  int64_t board_ram_bytes = 0;     // with a board: its RAM, for messages
+  int64_t memory_limit_bytes = 0;  // its memory cgroup's limit, 0 without one
   pid_t pid = 0;
   int exit_code = -1;                // its exit status when it exited, else -1
   int signal = 0;                    // the signal that killed it, else 0
@@ -89,6 +109,8 @@ struct LaunchResult {
   // "" when all workers succeeded, else what stopped the run, e.g.
   // "rank 1 exited with code 7", "rank 2 was killed by signal 9 (Killed)",
   // "rank 2 was killed by the out-of-memory killer at its 1.0 GiB limit",
+  // "rank 2 (pi4-1g) was killed by the out-of-memory killer at its 1 GiB
+  //  board limit (896 MiB after the 128 MiB OS reserve)",
   // "interrupted by signal 2 (Interrupt); stopped all 4 workers".
   std::string message;
   // Cleanup that failed (a cgroup that could not be removed); not errors of
@@ -109,9 +131,9 @@ struct LaunchResult {
 LaunchResult launch_local(const LaunchOptions& options);
 
 // What a worker's end means, for messages: "rank 1 exited with code 7",
-// "rank 2 (layer2+loss) was killed by signal 9 (SIGKILL)", ...
-std::string describe_worker_exit(const WorkerResult& worker,
-                                 std::optional<int64_t> memory_limit_bytes);
+// "rank 2 (layer2+loss) was killed by signal 9 (SIGKILL)", "rank 2
+// (layer2+loss on pi4-1g) was killed by the out-of-memory killer at ...".
+std::string describe_worker_exit(const WorkerResult& worker);
 
 // A TCP port on `addr` that was free a moment ago: bound with port 0, read
 // back, closed. Another process may take it before the workers bind it; the

@@ -315,16 +315,27 @@ TEST(Launcher, DescribesEachWayAWorkerEnds) {
   WorkerResult worker;
   worker.rank = 2;
   worker.exit_code = 1;
-  EXPECT_EQ(describe_worker_exit(worker, std::nullopt), "rank 2 exited with code 1");
+  EXPECT_EQ(describe_worker_exit(worker), "rank 2 exited with code 1");
   worker.exit_code = kExitOverBudget;
-  EXPECT_EQ(describe_worker_exit(worker, std::nullopt),
-            "rank 2 exited with code 3 (over its memory budget)");
+  EXPECT_EQ(describe_worker_exit(worker), "rank 2 exited with code 3 (over its memory budget)");
   worker.exit_code = -1;
   worker.signal = SIGKILL;
-  EXPECT_EQ(describe_worker_exit(worker, std::nullopt), "rank 2 was killed by signal 9 (SIGKILL)");
+  EXPECT_EQ(describe_worker_exit(worker), "rank 2 was killed by signal 9 (SIGKILL)");
   worker.oom_killed = true;
-  EXPECT_EQ(describe_worker_exit(worker, int64_t{1} << 30),
+  worker.memory_limit_bytes = int64_t{1} << 30;
+  EXPECT_EQ(describe_worker_exit(worker),
             "rank 2 was killed by the out-of-memory killer at its 1.0 GiB limit");
+  // On an emulated board the board's RAM is the limit a user knows.
+  worker.board = "pi4-1g";
+  worker.board_ram_bytes = int64_t{1} << 30;
+  worker.memory_limit_bytes = int64_t{896} << 20;
+  EXPECT_EQ(describe_worker_exit(worker),
+            "rank 2 (pi4-1g) was killed by the out-of-memory killer at its 1 GiB board limit "
+            "(896 MiB after the 128 MiB OS reserve)");
+  worker.label = "layer2+loss";
+  worker.oom_killed = false;
+  EXPECT_EQ(describe_worker_exit(worker),
+            "rank 2 (layer2+loss on pi4-1g) was killed by signal 9 (SIGKILL)");
 }
 
 TEST(Launcher, AWorkerOverItsBudgetStopsWithCode3) {
@@ -357,7 +368,7 @@ std::vector<std::string> leftover_cgroups(const CgroupParent& parent) {
 TEST(Launcher, CgroupOutOfMemoryKillIsReportedAndTheCgroupsAreRemoved) {
   CgroupParent parent;
   try {
-    parent = find_memory_cgroup_parent("--enforce-memory cgroup");
+    parent = find_memory_cgroup_parent("--enforce-memory cgroup", "drop --enforce-memory");
   } catch (const Error& e) {
     GTEST_SKIP() << e.what();
   }

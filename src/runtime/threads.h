@@ -6,7 +6,8 @@
 namespace edgegnn::runtime {
 
 // Sets torch's intra-op thread count to `requested` (0 = the cores available)
-// and returns the count in force. Throws Error for a negative count.
+// and OpenBLAS's (when the system BLAS is OpenBLAS), and returns the count in
+// force. Throws Error for a negative count.
 int configure_threads(int requested);
 
 }  // namespace edgegnn::runtime

@@ -1,9 +1,9 @@
 #include "train/feature_fetcher.h"
 
 #include <algorithm>
-#include <numeric>
 
 #include "core/error.h"
+#include "train/graph_tensors.h"
 
 namespace edgegnn::train {
 
@@ -12,10 +12,10 @@ FeatureFetcher::FeatureFetcher(const PartView& view, comm::Communicator& comm,
     : view_(view), comm_(comm), num_features_(view.part.num_features) {
   check(view.part.has_features, "rank {}: its part holds no features", comm.rank());
   check(cache_bytes >= 0, "--feature-cache: {} bytes is negative", cache_bytes);
-  features_ = torch::from_blob(const_cast<float*>(view.part.features.data()),
-                               {view.part.num_nodes, num_features_}, torch::kFloat32);
+  features_ = borrow_features(view.part);
+  row_bytes_ = num_features_ * features_.values().element_size();
   cache_slot_.assign(view.num_nodes(), -1);
-  const int64_t capacity = num_features_ > 0 ? cache_bytes / (num_features_ * 4) : 0;
+  const int64_t capacity = row_bytes_ > 0 ? cache_bytes / row_bytes_ : 0;
 
   // The remote sources of the part's in-edges, most edges first.
   std::vector<int32_t> count(view.num_nodes(), 0);
@@ -36,14 +36,14 @@ FeatureFetcher::FeatureFetcher(const PartView& view, comm::Communicator& comm,
     asks[view.node_part[remote[i]]].push_back(remote[i]);
     positions[view.node_part[remote[i]]].push_back(static_cast<int64_t>(i));
   }
-  cache_rows_ = torch::empty({static_cast<int64_t>(remote.size()), num_features_});
+  cache_rows_ = features_.empty_like(static_cast<int64_t>(remote.size()));
   fetch_remote(asks, positions, cache_rows_);
   for (size_t i = 0; i < remote.size(); ++i) cache_slot_[remote[i]] = static_cast<int32_t>(i);
 }
 
-torch::Tensor FeatureFetcher::gather(std::span<const int32_t> nodes) {
+nn::FeatureMatrix FeatureFetcher::gather(std::span<const int32_t> nodes) {
   const int me = comm_.rank();
-  torch::Tensor out = torch::empty({static_cast<int64_t>(nodes.size()), num_features_});
+  nn::FeatureMatrix out = features_.empty_like(static_cast<int64_t>(nodes.size()));
   std::vector<std::vector<int32_t>> asks(comm_.size());
   std::vector<std::vector<int64_t>> positions(comm_.size());
   std::vector<int64_t> own_rows, own_positions, cached_rows, cached_positions;
@@ -61,12 +61,13 @@ torch::Tensor FeatureFetcher::gather(std::span<const int32_t> nodes) {
       positions[p].push_back(static_cast<int64_t>(i));
     }
   }
-  auto copy_rows = [&](const torch::Tensor& from, std::vector<int64_t>& rows,
+  auto copy_rows = [&](const nn::FeatureMatrix& from, std::vector<int64_t>& rows,
                        std::vector<int64_t>& at) {
     if (rows.empty()) return;
-    out.index_copy_(0, torch::from_blob(at.data(), {static_cast<int64_t>(at.size())}, torch::kInt64),
-                    from.index_select(0, torch::from_blob(rows.data(), {static_cast<int64_t>(rows.size())},
-                                                          torch::kInt64)));
+    out.values().index_copy_(
+        0, torch::from_blob(at.data(), {static_cast<int64_t>(at.size())}, torch::kInt64),
+        from.values().index_select(
+            0, torch::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, torch::kInt64)));
   };
   copy_rows(features_, own_rows, own_positions);
   copy_rows(cache_rows_, cached_rows, cached_positions);
@@ -76,28 +77,32 @@ torch::Tensor FeatureFetcher::gather(std::span<const int32_t> nodes) {
 
 void FeatureFetcher::fetch_remote(const std::vector<std::vector<int32_t>>& asks,
                                   const std::vector<std::vector<int64_t>>& positions,
-                                  torch::Tensor& out) {
+                                  nn::FeatureMatrix& out) {
   const int size = comm_.size();
   const std::vector<std::vector<int32_t>> asked = comm_.alltoallv_lists(asks);
   std::vector<int64_t> send_counts(size), recv_counts(size);
   std::vector<int64_t> rows;
+  int64_t num_received = 0;
   for (int p = 0; p < size; ++p) {
-    send_counts[p] = static_cast<int64_t>(asked[p].size()) * num_features_;
-    recv_counts[p] = static_cast<int64_t>(asks[p].size()) * num_features_;
+    send_counts[p] = static_cast<int64_t>(asked[p].size()) * row_bytes_;
+    recv_counts[p] = static_cast<int64_t>(asks[p].size()) * row_bytes_;
+    num_received += static_cast<int64_t>(asks[p].size());
     for (int32_t v : asked[p]) rows.push_back(view_.node_local[v]);
   }
-  torch::Tensor send = features_.index_select(
+  // Rows travel as their stored bytes, whatever the dtype.
+  torch::Tensor send = features_.values().index_select(
       0, torch::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, torch::kInt64));
-  const int64_t num_received = std::accumulate(recv_counts.begin(), recv_counts.end(), int64_t{0});
-  torch::Tensor received = torch::empty({num_received / std::max<int64_t>(1, num_features_), num_features_});
-  comm_.alltoallv<float>(std::span<const float>(send.data_ptr<float>(), send.numel()), send_counts,
-                         std::span<float>(received.data_ptr<float>(), received.numel()),
-                         recv_counts);
+  torch::Tensor received = torch::empty({num_received, num_features_}, send.options());
+  comm_.alltoallv<std::byte>(
+      std::span<const std::byte>(static_cast<const std::byte*>(send.data_ptr()), send.nbytes()),
+      send_counts,
+      std::span<std::byte>(static_cast<std::byte*>(received.data_ptr()), received.nbytes()),
+      recv_counts);
   std::vector<int64_t> at;
   for (int p = 0; p < size; ++p) at.insert(at.end(), positions[p].begin(), positions[p].end());
   if (at.empty()) return;
-  out.index_copy_(0, torch::from_blob(at.data(), {static_cast<int64_t>(at.size())}, torch::kInt64),
-                  received);
+  out.values().index_copy_(
+      0, torch::from_blob(at.data(), {static_cast<int64_t>(at.size())}, torch::kInt64), received);
 }
 
 }  // namespace edgegnn::train

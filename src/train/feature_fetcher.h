@@ -7,6 +7,12 @@
 // sources with the most in-edges into the part, as far as SIZE holds), and
 // never asks for those again.
 //
+// Rows are held, sent and cached as the part holds them (--feature-dtype):
+// float16 or int8 rows move 2x or ~4x fewer bytes, a cache of SIZE bytes holds
+// 2x or 4x more of them, and gather() returns them still compressed, for the
+// first layer to read in place. Every rank packs with the same int8 ranges
+// (compress_features), so codes mean the same on all of them.
+//
 // gather() is a collective: every rank calls it for every batch, in order.
 #pragma once
 
@@ -17,6 +23,7 @@
 #include <torch/torch.h>
 
 #include "comm/communicator.h"
+#include "nn/feature_matrix.h"
 #include "train/part_view.h"
 
 namespace edgegnn::train {
@@ -26,21 +33,23 @@ class FeatureFetcher {
   // A collective (fills the cache). Borrows `view` and `comm`.
   FeatureFetcher(const PartView& view, comm::Communicator& comm, int64_t cache_bytes);
 
-  // The rows of `nodes` (global ids), float32 (nodes.size(), num_features).
-  torch::Tensor gather(std::span<const int32_t> nodes);
+  // The rows of `nodes` (global ids), (nodes.size(), num_features), stored as
+  // the part's features are.
+  nn::FeatureMatrix gather(std::span<const int32_t> nodes);
 
  private:
   // Rows of `nodes` that other ranks own, fetched from them, into `out` at
   // `positions`.
   void fetch_remote(const std::vector<std::vector<int32_t>>& asks,
-                    const std::vector<std::vector<int64_t>>& positions, torch::Tensor& out);
+                    const std::vector<std::vector<int64_t>>& positions, nn::FeatureMatrix& out);
 
   const PartView& view_;
   comm::Communicator& comm_;
   const int64_t num_features_;
-  torch::Tensor features_;           // this part's rows, borrowed
+  nn::FeatureMatrix features_;       // this part's rows, borrowed
+  int64_t row_bytes_ = 0;            // bytes of one stored row
   std::vector<int32_t> cache_slot_;  // global id -> cache row, -1 if not cached
-  torch::Tensor cache_rows_;
+  nn::FeatureMatrix cache_rows_;
 };
 
 }  // namespace edgegnn::train

@@ -17,10 +17,14 @@ torch::Tensor layerwise_inference(nn::GnnModel& model, const graph::Graph& g,
   // aggregating wide rows (Reddit's first layer: 256 floats per edge, not 602),
   // and a layer that narrows need never hold its wide input for all nodes.
   auto narrows = [](nn::GraphConv& conv) { return 2 * conv.out_features() < conv.in_features(); };
-  torch::Tensor x = tensors.features, messages, roots;
+  // The first layer reads the features as held; compressed, they are widened
+  // a chunk at a time, never whole.
+  nn::FeatureMatrix x = tensors.features;
+  torch::Tensor messages, roots;
   for (int l = 0; l < num_layers; ++l) {
     nn::GraphConv& conv = model->conv(l);
-    if (!messages.defined() && conv.out_features() < conv.in_features()) messages = conv.message(x);
+    if (!messages.defined() && conv.out_features() < conv.in_features())
+      messages = x.map_rows([&](const torch::Tensor& rows) { return conv.message(rows); });
     nn::GraphConv* next = l + 1 < num_layers && narrows(model->conv(l + 1)) ? &model->conv(l + 1) : nullptr;
     torch::Tensor out, next_messages, next_roots;
     for (int64_t begin = 0; begin < g.num_nodes; begin += chunk_nodes) {
@@ -53,7 +57,7 @@ torch::Tensor layerwise_inference(nn::GnnModel& model, const graph::Graph& g,
     roots = next_roots;
   }
   model->train(was_training);
-  return x;
+  return x.widen();
 }
 
 Accuracy split_accuracy(const torch::Tensor& outputs, const graph::Graph& g,

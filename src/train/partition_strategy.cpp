@@ -1,7 +1,5 @@
 #include "train/partition_strategy.h"
 
-#include <malloc.h>
-
 #include <numeric>
 
 #include "core/clock.h"
@@ -9,6 +7,7 @@
 #include "core/random.h"
 #include "runtime/memory_meter.h"
 #include "train/device_reports.h"
+#include "train/graph_tensors.h"
 
 namespace edgegnn::train {
 namespace {
@@ -92,7 +91,7 @@ EpochStats PartitionStrategy::train_epoch(int64_t epoch, runtime::Progress& prog
                                           (static_cast<uint64_t>(epoch) << 32) | s);
     stats.sample_seconds += seconds_since(start);
     start = Clock::now();
-    torch::Tensor x = fetcher_.gather(batch.input_ids());
+    nn::FeatureMatrix x = fetcher_.gather(batch.input_ids());
     std::vector<int64_t> seed_rows;
     for (int32_t v : batch.seed_ids()) seed_rows.push_back(view_.node_local[v]);
     torch::Tensor labels = torch::from_blob(const_cast<int32_t*>(view_.part.labels.data()),
@@ -168,21 +167,22 @@ torch::Tensor PartitionStrategy::with_halo(const torch::Tensor& rows) {
 }
 
 Accuracy PartitionStrategy::evaluate() {
-  // Training's freed batch buffers go back to the system before the halo
-  // tables arrive: glibc keeps them otherwise, and they count in the budget.
-  malloc_trim(0);
   torch::NoGradGuard no_grad;
   nn::GnnModel& model = state_.model;
   model->eval();
   const graph::Graph& part = view_.part;
   const int64_t own = part.num_nodes, chunk = options_.eval_chunk_nodes;
-  torch::Tensor h = torch::from_blob(const_cast<float*>(part.features.data()),
-                                     {own, part.num_features}, torch::kFloat32);
+  // The first layer's input: the part's features as held. Compressed, they
+  // are widened a chunk at a time into messages; a layer that does not narrow
+  // widens them whole, as its table of own and halo rows is float32 anyway.
+  nn::FeatureMatrix h = borrow_features(part);
   for (int l = 0; l < model->num_layers(); ++l) {
     nn::GraphConv& conv = model->conv(l);
     // A narrowing layer sends and aggregates its narrower messages.
     const bool narrows = conv.out_features() < conv.in_features();
-    torch::Tensor own_rows = narrows ? conv.message(h) : h;
+    torch::Tensor own_rows =
+        narrows ? h.map_rows([&](const torch::Tensor& rows) { return conv.message(rows); })
+                : h.widen();
     torch::Tensor table = with_halo(own_rows);
     own_rows = torch::Tensor();
     torch::Tensor out;
@@ -199,7 +199,7 @@ Accuracy PartitionStrategy::evaluate() {
       g.dst_begin = begin;
       torch::Tensor rows =
           narrows ? conv.update(nn::csr_aggregate(table, g.adjacency, conv.aggregation()),
-                                conv.root(h.narrow(0, begin, end - begin)))
+                                conv.root(h.rows(begin, end - begin)))
                   : conv.forward(table, g);
       rows = model->activate(l, rows);
       if (!out.defined()) out = torch::empty({own, rows.size(1)});
@@ -210,7 +210,7 @@ Accuracy PartitionStrategy::evaluate() {
   model->train();
 
   // Hits and sizes of each split over this part, summed over ranks.
-  const torch::Tensor predicted = h.argmax(1);
+  const torch::Tensor predicted = h.widen().argmax(1);
   std::vector<float> counts(6, 0);
   const graph::Buffer<uint8_t>* masks[] = {&part.train_mask, &part.val_mask, &part.test_mask};
   const int64_t* p = predicted.data_ptr<int64_t>();

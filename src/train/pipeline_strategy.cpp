@@ -163,12 +163,12 @@ void PipelineStrategy::forward(int64_t micro_batch, sample::BatchLoader* loader,
     if (!runs_layer(l)) continue;
     InFlight f;
     f.graph = unpack(mailbox_.recv(placement_.sampler, kBlockTag + l));
-    torch::Tensor x;
+    nn::FeatureMatrix x;
     if (l == 0) {
       // As GnnModel::forward: input dropout over the feature matrix.
       x = tensors_.features;
       const double p = state_.model->options().input_dropout;
-      if (p > 0) x = torch::dropout(x, p, /*train=*/true);
+      if (p > 0) x = torch::dropout(x.widen(), p, /*train=*/true);
     } else {
       f.input = mailbox_.recv(placement_.layers[l - 1], kActivationTag + l).at(0).requires_grad_();
       // The table: this micro-batch's rows after those of the earlier ones.
@@ -257,9 +257,9 @@ Accuracy PipelineStrategy::run_evaluation() {
   const int num_layers = placement_.num_layers();
   const int64_t n = graph_.num_nodes, chunk = options_.eval_chunk_nodes;
   const int me = comm_.rank();
-  torch::Tensor input = tensors_.features;  // all nodes' input of the layer this rank runs next
-  torch::Tensor next_input;                 // gathered from the layer before
-  torch::Tensor predictions;                // the loss's rank
+  nn::FeatureMatrix input = tensors_.features;  // all nodes' input of the layer this rank runs next
+  torch::Tensor next_input;                     // gathered from the layer before
+  torch::Tensor predictions;                    // the loss's rank
   for (int l = 0; l < num_layers; ++l) {
     nn::GraphConv& conv = model->conv(l);
     // A narrowing layer after the first transforms every node once and
@@ -269,7 +269,7 @@ Accuracy PipelineStrategy::run_evaluation() {
     // (Reddit: 233 K x 256 floats) would raise its peak by a third.
     torch::Tensor messages;
     if (runs_layer(l) && l > 0 && conv.out_features() < conv.in_features())
-      messages = conv.message(input);
+      messages = conv.message(input.widen());
     const int receiver = next_rank(l);
     for (int64_t begin = 0; begin < n; begin += chunk) {
       const int64_t end = std::min(n, begin + chunk);

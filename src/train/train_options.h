@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/feature_dtype.h"
 #include "nn/model_options.h"
 
 namespace edgegnn::train {
@@ -33,6 +34,9 @@ struct TrainOptions {
   int64_t gradient_bucket_bytes = 25 << 20;  // data parallel: DDP's bucket_cap_mb
   int micro_batches = 4;  // pipeline: micro-batches per mini-batch
   int64_t feature_cache_bytes = 0;  // partition: remote feature rows kept
+  // How features are held in memory and sent: float32, or packed float16 or
+  // int8 (train/compress_features.h), widened to float32 per batch.
+  graph::FeatureDtype feature_dtype = graph::FeatureDtype::kFloat32;
   std::optional<int64_t> memory_budget_bytes;  // per device, reported in metrics
   bool resume = false;           // continue from checkpoint_dir
   std::string metrics_out;       // metrics JSON path, when set

@@ -1,5 +1,7 @@
 #include "train/trainer.h"
 
+#include <malloc.h>
+
 #include <chrono>
 #include <fstream>
 
@@ -115,7 +117,12 @@ RunRecord Trainer::run() {
     if (evaluate) {
       const auto eval_start = Clock::now();
       progress.status("evaluating on all nodes with all neighbours...");
+      // Training's freed batch buffers go back to the system before
+      // evaluation's tables arrive, and those before training resumes: glibc
+      // keeps freed heap otherwise, and the two peaks would add up in RSS.
+      malloc_trim(0);
       e.accuracy = strategy_.evaluate();
+      malloc_trim(0);
       e.eval_seconds = std::chrono::duration<double>(Clock::now() - eval_start).count();
       record.last = *e.accuracy;
       if (e.accuracy->val > record.best_val_acc) {
@@ -164,6 +171,7 @@ nlohmann::json metrics_json(const RunRecord& record, const TrainOptions& options
           {"strategy", strategy},
           {"devices", devices},
           {"backend", backend},
+          {"feature_dtype", graph::feature_dtype_name(options.feature_dtype)},
           {"seed", options.seed},
           {"epochs", epochs},
           {"val_acc", record.best_val_acc},

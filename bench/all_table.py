@@ -1,0 +1,103 @@
+"""bench/run-all's report: JSON of every run with the planner's estimates, the
+README table (printed, and written into README.md between the run-all markers).
+    all_table.py WORK OUT.json [BOARD]"""
+import datetime
+import glob
+import json
+import os
+import platform
+import re
+import sys
+
+work, out_path, board = sys.argv[1], sys.argv[2], (sys.argv[3] if len(sys.argv) > 3 else "")
+MiB = 2 ** 20
+
+
+def load(path):
+    try:
+        with open(path) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
+def status_of(log):
+    lines = [l for l in log.splitlines() if "error" in l]
+    if not lines:
+        return "failed"
+    last = lines[-1]
+    if "out-of-memory killer" in last:
+        return "killed at the board's limit"
+    if "crossed the budget" in last:
+        return "over budget"
+    return "failed: " + last.split("error: ", 1)[-1][:120]
+
+
+runs = []
+for plan_path in sorted(glob.glob(f"{work}/*.plan")):
+    run_id = os.path.basename(plan_path)[: -len(".plan")]
+    preset, strategy, devices, backend = run_id.split(".")
+    metrics = load(f"{work}/{run_id}.json")
+    plan = load(plan_path)
+    planned = plan["strategies"][0] if plan else None
+    log = open(f"{work}/{run_id}.log").read() if os.path.exists(f"{work}/{run_id}.log") else ""
+    run = {"preset": preset, "strategy": strategy, "devices": int(devices), "backend": backend,
+           "status": "ok" if metrics else status_of(log),
+           "wall_seconds": int(open(f"{work}/{run_id}.wall").read()) if os.path.exists(f"{work}/{run_id}.wall") else None}
+    if planned:
+        run["planned_fits"] = planned["fits"] if plan.get("budget_bytes") else None
+        run["planned_largest_peak_mib"] = planned["largest_peak_bytes"] / MiB
+        run["planned_mb_sent_per_epoch"] = planned["largest_bytes_sent_per_epoch"] / 1e6
+    if metrics:
+        e = metrics["epochs"]
+        steps = sum(x["steps"] for x in e)
+        run.update({
+            "test_acc": metrics["last_test_acc"],
+            "epoch_seconds": sum(x["train_seconds"] for x in e) / len(e),
+            "compute_seconds_per_batch": sum(x["compute_seconds"] for x in e) / max(1, steps),
+            "largest_peak_mib": max(d["peak_rss_bytes"] for d in metrics["per_device"]) / MiB,
+            "mb_sent_per_device_per_epoch": max(d["training_bytes_sent"] for d in metrics["per_device"]) / len(e) / 1e6,
+            "ranks": [{"rank": d["rank"], "role": d["role"], "peak_mib": d["peak_rss_bytes"] / MiB,
+                       "planned_mib": planned["ranks"][i]["peak_bytes"] / MiB if planned and i < len(planned["ranks"]) else None}
+                      for i, d in enumerate(metrics["per_device"])],
+        })
+        errors = [r["planned_mib"] / r["peak_mib"] - 1 for r in run["ranks"] if r["planned_mib"]]
+        if errors:
+            run["plan_error_worst"] = max(errors, key=abs)
+    runs.append(run)
+
+fitting = [r for r in runs if r["status"] == "ok"]
+fastest = min(fitting, key=lambda r: r["epoch_seconds"]) if fitting else None
+out = {
+    "benchmark": "all" + (f"-{board}" if board else ""),
+    "date": datetime.date.today().isoformat(),
+    "machine": f"{platform.machine()}, {os.cpu_count()} cores, all devices share them",
+    "emulated_board": board or None,
+    "settings": "GraphSAGE 2x256, fanouts 25,10, batch 1024 (reddit.py); --eval-every 0",
+    "runs": runs,
+    "fastest_that_ran": fastest and f'{fastest["preset"]} {fastest["strategy"]} {fastest["devices"]} {fastest["backend"]}',
+}
+with open(out_path, "w") as f:
+    json.dump(out, f, indent=2)
+
+head = ("| graph | strategy | devices | backend | test acc | s/epoch | largest peak MiB (plan) "
+        "| MB sent/device/epoch | compute s/batch |\n|---|---|---|---|---|---|---|---|---|\n")
+rows = []
+for r in runs:
+    plan = f' ({r["planned_largest_peak_mib"]:.0f})' if "planned_largest_peak_mib" in r else ""
+    if r["status"] != "ok":
+        rows.append(f'| {r["preset"]} | {r["strategy"]} | {r["devices"]} | {r["backend"]} | {r["status"]} | | –{plan} | | |')
+        continue
+    rows.append(f'| {r["preset"]} | {r["strategy"]} | {r["devices"]} | {r["backend"]} | {r["test_acc"]:.4f} '
+                f'| {r["epoch_seconds"]:.1f} | {r["largest_peak_mib"]:.0f}{plan} '
+                f'| {r["mb_sent_per_device_per_epoch"]:.1f} | {r["compute_seconds_per_batch"]:.3f} |')
+where = f'{out["date"]}, {out["machine"]}' + (f"; every worker an emulated `{board}` board" if board else "; loopback")
+table = f"Measured by `bench/run-all{' --emulate ' + board if board else ''}` on {where}:\n\n" + head + "\n".join(rows) + "\n"
+print(table)
+
+marker = "run-all" + (f"-{board}" if board else "")
+readme = open("README.md").read()
+pattern = re.compile(rf"(<!-- {re.escape(marker)}:begin -->\n).*?(<!-- {re.escape(marker)}:end -->)", re.S)
+if pattern.search(readme):
+    with open("README.md", "w") as f:
+        f.write(pattern.sub(lambda m: m.group(1) + table + m.group(2), readme))

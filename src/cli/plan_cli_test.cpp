@@ -1,0 +1,88 @@
+// End-to-end tests of `edgegnn plan` and of `train --memory-budget` refusing a
+// plan that does not fit.
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "test_support/datasets.h"
+
+namespace edgegnn {
+namespace {
+
+using test::CommandResult;
+
+CommandResult edgegnn(const std::string& args) { return test::run_edgegnn(args); }
+
+const nlohmann::json& strategy(const nlohmann::json& plan, const std::string& name) {
+  for (const auto& s : plan["strategies"])
+    if (s["strategy"] == name) return s;
+  throw std::runtime_error("no plan for " + name);
+}
+
+TEST(PlanCli, PlansEveryStrategyPerRankAndRecommendsOne) {
+  CommandResult run = edgegnn("plan --dataset synthetic-tiny --devices 3 --memory-budget 4GiB");
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const char* line : {"single        0  all", "data          0  replica",
+                           "pipeline      0  sampler", "features+layer1", "partition     0  part 0",
+                           "recommended: single"})
+    EXPECT_NE(run.output.find(line), std::string::npos) << line << "\n" << run.output;
+
+  CommandResult json = edgegnn("plan --dataset synthetic-tiny --devices 3 --strategy pipeline "
+                               "--memory-budget 100MiB --json");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  const auto plan = nlohmann::json::parse(json.output);
+  ASSERT_EQ(plan["strategies"].size(), 1u);
+  const auto& pipeline = plan["strategies"][0];
+  EXPECT_EQ(pipeline["ranks"].size(), 3u);
+  EXPECT_EQ(pipeline["fits"], false);  // the process alone takes more
+  EXPECT_EQ(plan["recommended"], "");
+  EXPECT_GT(pipeline["ranks"][0]["structure_bytes"].get<int64_t>(), 0);
+  EXPECT_EQ(pipeline["ranks"][0]["features_bytes"].get<int64_t>(), 0);
+}
+
+// The planner's bytes for data parallelism are what the run sends.
+TEST(PlanCli, DataParallelBytesMatchTheRun) {
+  CommandResult json = edgegnn("plan --dataset synthetic-tiny --devices 2 --strategy data --json");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  const int64_t planned = nlohmann::json::parse(json.output)["strategies"][0]["ranks"][1]
+                                                             ["bytes_sent_per_epoch"];
+  const auto metrics = test::scratch_dir("plan-metrics") / "metrics.json";
+  CommandResult run = edgegnn("train --dataset synthetic-tiny --strategy data --devices 2 "
+                              "--epochs 2 --eval-every 0 --quiet --metrics-out " +
+                              metrics.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::ifstream in(metrics);
+  const auto m = nlohmann::json::parse(in);
+  const double sent = m["per_device"][1]["training_bytes_sent"].get<double>() / 2;
+  EXPECT_NEAR(sent, planned, 0.02 * planned) << "planned " << planned;
+}
+
+TEST(PlanCli, TrainRefusesAPlanOverItsBudgetUnlessForced) {
+  CommandResult refused = edgegnn("train --dataset synthetic-tiny --epochs 1 --memory-budget 120MiB");
+  EXPECT_EQ(refused.exit_code, 2) << refused.output;
+  EXPECT_NE(refused.output.find("edgegnn: error: --memory-budget 120.0 MiB: the plan for "
+                                "--strategy single on 1 device(s) needs"),
+            std::string::npos)
+      << refused.output;
+  EXPECT_NE(refused.output.find("rank 0 (all)"), std::string::npos) << refused.output;
+  EXPECT_EQ(refused.output.find("test accuracy"), std::string::npos) << refused.output;
+
+  // Forced, it runs into the RSS watch instead.
+  CommandResult forced =
+      edgegnn("train --dataset synthetic-tiny --epochs 1 --memory-budget 120MiB --force");
+  EXPECT_EQ(forced.exit_code, 3) << forced.output;
+  EXPECT_NE(forced.output.find("crossed the budget of 120.0 MiB"), std::string::npos)
+      << forced.output;
+
+  // Distributed: refused before any worker starts.
+  CommandResult data = edgegnn(
+      "train --dataset synthetic-tiny --strategy data --devices 2 --epochs 1 --memory-budget 120MiB");
+  EXPECT_EQ(data.exit_code, 2) << data.output;
+  EXPECT_NE(data.output.find("the plan for --strategy data on 2 device(s)"), std::string::npos)
+      << data.output;
+  EXPECT_EQ(data.output.find("[rank"), std::string::npos) << data.output;
+}
+
+}  // namespace
+}  // namespace edgegnn

@@ -1,0 +1,105 @@
+#include <fmt/format.h>
+
+#include "cli/commands.h"
+#include "core/error.h"
+#include "graph/dataset.h"
+#include "partition/partition_book.h"
+#include "runtime/board.h"
+#include "runtime/size.h"
+#include "train/memory_plan.h"
+
+namespace edgegnn::cli {
+namespace {
+
+// The dataset's structure, counts and masks: what the planner samples from.
+graph::Graph load_for_plan(const train::TrainOptions& o) {
+  return graph::load_dataset(o.dataset, o.root,
+                             {.seed = o.seed, .num_threads = o.threads, .parts = {true, false}});
+}
+
+// A partition's counts and per-part figures stand in for the graph, which a
+// device training on parts may not hold whole.
+train::PlanGraph partition_graph(const partition::PartitionBook& book) {
+  train::PlanGraph g;
+  g.num_nodes = book.dataset.num_nodes;
+  g.num_edges = book.dataset.num_edges;
+  g.num_features = book.dataset.num_features;
+  g.num_classes = book.dataset.num_classes;
+  for (const auto& part : book.summary.parts) g.num_train += part.num_train;
+  return g;
+}
+
+train::TrainOptions with_model_shape(train::TrainOptions o, const train::PlanGraph& g) {
+  o.model.in_features = g.num_features;
+  o.model.num_classes = g.num_classes;
+  return o;
+}
+
+}  // namespace
+
+void run_plan(PlanArgs& args) {
+  TrainArgs& t = args.train;
+  // Validated as one run; all four strategies are planned.
+  if (args.all_strategies) t.strategy = t.devices > 1 ? "data" : "single";
+  prepare_train_options(t);
+  const train::TrainOptions& o = t.options;
+  train::PlanRequest request;
+  request.devices = t.devices;
+  request.budget_bytes = o.memory_budget_bytes;
+  // Boards without --memory-budget: the budget is the smallest board's memory
+  // limit (its RAM less the OS reserve), what a worker gets under --emulate.
+  if (!t.emulate.empty() && !request.budget_bytes) {
+    for (const runtime::Board& b : runtime::parse_boards(t.emulate, t.devices, "--emulate"))
+      request.budget_bytes = std::min(request.budget_bytes.value_or(b.memory_limit_bytes()),
+                                      b.memory_limit_bytes());
+  }
+  request.placement = t.placement;
+  if (!args.all_strategies) request.strategies = {t.strategy};
+  if (!args.partition.empty()) {
+    const partition::PartitionBook book = partition::open_partition_book(args.partition);
+    check(book.num_parts == t.devices, "--partition: {} has {} parts but --devices is {}",
+          args.partition, book.num_parts, t.devices);
+    request.partition = book.summary;
+  }
+  const graph::Graph g = load_for_plan(o);
+  const train::PlanGraph plan_graph = train::PlanGraph::of(g);
+  const train::Plan plan = train::make_plan(plan_graph, with_model_shape(o, plan_graph), request);
+  if (args.json) {
+    nlohmann::json j = train::plan_json(plan);
+    j["dataset"] = g.name;
+    j["devices"] = t.devices;
+    fmt::print("{}\n", j.dump(2));
+    return;
+  }
+  fmt::print("{}: {} nodes, {} edges, {} features; {} {}x{}, batch {}, fanouts {}; {} device(s){}\n",
+             g.name, g.num_nodes, g.num_edges(), g.num_features, o.model.kind, o.model.num_layers,
+             o.model.hidden, o.batch_size, fmt::join(o.fanouts, ","), t.devices,
+             request.budget_bytes
+                 ? fmt::format(" of {} each", runtime::format_bytes(*request.budget_bytes))
+                 : "");
+  fmt::print("{}", train::format_plan(plan));
+}
+
+void refuse_unless_plan_fits(const TrainArgs& args, const graph::Graph* graph) {
+  const train::TrainOptions& o = args.options;
+  train::PlanRequest request;
+  request.devices = args.devices;
+  request.budget_bytes = o.memory_budget_bytes;
+  request.placement = args.placement;
+  request.strategies = {args.strategy};
+  std::optional<graph::Graph> loaded;
+  train::PlanGraph plan_graph;
+  if (args.strategy == "partition") {
+    const partition::PartitionBook book = partition::open_partition_book(o.root);
+    request.partition = book.summary;
+    plan_graph = partition_graph(book);
+  } else {
+    if (!graph) graph = &loaded.emplace(load_for_plan(o));
+    plan_graph = train::PlanGraph::of(*graph);
+  }
+  const train::Plan plan = train::make_plan(plan_graph, with_model_shape(o, plan_graph), request);
+  const train::StrategyPlan& s = plan.strategies.front();
+  if (!plan.fits(s)) fail("{}", train::describe_misfit(plan, s));
+}
+
+}  // namespace edgegnn::cli

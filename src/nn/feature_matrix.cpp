@@ -1,0 +1,121 @@
+#include "nn/feature_matrix.h"
+
+#include "core/error.h"
+
+namespace edgegnn::nn {
+namespace {
+
+// Bytes of widened rows map_rows hands to its function at a time.
+constexpr int64_t kChunkBytes = 4 << 20;
+
+}  // namespace
+
+FeatureMatrix::FeatureMatrix(torch::Tensor values) : values_(std::move(values)) {
+  check(!values_.defined() || (values_.dim() == 2 && values_.is_floating_point() &&
+                               values_.scalar_type() != torch::kHalf),
+        "FeatureMatrix: expected a float32 or float64 matrix");
+}
+
+FeatureMatrix FeatureMatrix::float16(torch::Tensor values) {
+  check(values.dim() == 2 && values.scalar_type() == torch::kHalf,
+        "FeatureMatrix: expected a float16 matrix");
+  FeatureMatrix m;
+  m.dtype_ = graph::FeatureDtype::kFloat16;
+  m.values_ = std::move(values);
+  return m;
+}
+
+FeatureMatrix FeatureMatrix::int8(torch::Tensor codes, torch::Tensor scale, torch::Tensor offset) {
+  check(codes.dim() == 2 && codes.scalar_type() == torch::kUInt8,
+        "FeatureMatrix: expected a uint8 code matrix");
+  check(scale.scalar_type() == torch::kFloat32 && offset.scalar_type() == torch::kFloat32 &&
+            scale.is_contiguous() && offset.is_contiguous() && scale.dim() == 1 &&
+            scale.size(0) == codes.size(1) && offset.sizes() == scale.sizes(),
+        "FeatureMatrix: int8 codes need a contiguous float32 scale and offset per column");
+  FeatureMatrix m;
+  m.dtype_ = graph::FeatureDtype::kInt8;
+  m.values_ = std::move(codes);
+  m.scale_ = std::move(scale);
+  m.offset_ = std::move(offset);
+  return m;
+}
+
+torch::Tensor FeatureMatrix::widen_rows(const int64_t* index, int64_t begin, int64_t count) const {
+  const int64_t width = num_columns();
+  torch::Tensor out = torch::empty({count, width}, torch::kFloat32);
+  float* op = out.data_ptr<float>();
+  const bool codes = dtype_ == graph::FeatureDtype::kInt8;
+  const float* scale = codes ? scale_.data_ptr<float>() : nullptr;
+  const float* offset = codes ? offset_.data_ptr<float>() : nullptr;
+  auto widen = [&]<typename T>(const T* values) {
+    const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, width));
+    at::parallel_for(0, count, grain, [&](int64_t first, int64_t last) {
+      for (int64_t i = first; i < last; ++i) {
+        const T* __restrict row = values + (index ? index[i] : begin + i) * width;
+        float* __restrict o = op + i * width;
+        if (codes)
+          for (int64_t f = 0; f < width; ++f)
+            o[f] = static_cast<float>(row[f]) * scale[f] + offset[f];
+        else
+          for (int64_t f = 0; f < width; ++f) o[f] = static_cast<float>(row[f]);
+      }
+    });
+  };
+  if (codes)
+    widen(static_cast<const uint8_t*>(values_.data_ptr()));
+  else
+    widen(static_cast<const c10::Half*>(values_.data_ptr()));
+  return out;
+}
+
+torch::Tensor FeatureMatrix::widen() const {
+  return compressed() ? widen_rows(nullptr, 0, num_rows()) : values_;
+}
+
+torch::Tensor FeatureMatrix::rows(const torch::Tensor& index) const {
+  if (!compressed()) return values_.index_select(0, index);
+  check(index.scalar_type() == torch::kInt64 && index.dim() == 1,
+        "FeatureMatrix: row index must be a 1-d int64 tensor");
+  const torch::Tensor ids = index.contiguous();
+  check(ids.numel() == 0 ||
+            (ids.min().item<int64_t>() >= 0 && ids.max().item<int64_t>() < num_rows()),
+        "FeatureMatrix: row index out of range [0, {})", num_rows());
+  return widen_rows(ids.data_ptr<int64_t>(), 0, ids.numel());
+}
+
+torch::Tensor FeatureMatrix::rows(int64_t begin, int64_t count) const {
+  if (!compressed()) return values_.narrow(0, begin, count);
+  check(begin >= 0 && count >= 0 && begin + count <= num_rows(),
+        "FeatureMatrix: rows [{}, {}) out of range [0, {})", begin, begin + count, num_rows());
+  return widen_rows(nullptr, begin, count);
+}
+
+torch::Tensor FeatureMatrix::map_rows(
+    const std::function<torch::Tensor(const torch::Tensor&)>& fn) const {
+  if (!compressed()) return fn(values_);
+  const int64_t chunk_rows =
+      std::max<int64_t>(1, kChunkBytes / (4 * std::max<int64_t>(1, num_columns())));
+  torch::Tensor out;
+  for (int64_t begin = 0; begin < num_rows(); begin += chunk_rows) {
+    const int64_t count = std::min(chunk_rows, num_rows() - begin);
+    torch::Tensor part = fn(rows(begin, count));
+    if (!out.defined()) out = torch::empty({num_rows(), part.size(1)}, part.options());
+    out.narrow(0, begin, count).copy_(part);
+  }
+  return out.defined() ? out : fn(rows(0, 0));
+}
+
+FeatureMatrix FeatureMatrix::empty_like(int64_t num_rows) const {
+  FeatureMatrix m = *this;
+  m.values_ = torch::empty({num_rows, num_columns()}, values_.options());
+  return m;
+}
+
+int64_t FeatureMatrix::memory_bytes() const {
+  int64_t bytes = 0;
+  for (const torch::Tensor* t : {&values_, &scale_, &offset_})
+    if (t->defined()) bytes += t->numel() * t->element_size();
+  return bytes;
+}
+
+}  // namespace edgegnn::nn

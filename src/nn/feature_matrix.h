@@ -1,0 +1,68 @@
+// FeatureMatrix: a layer's input as it is stored — a float32 tensor, or the
+// feature matrix compressed (--feature-dtype): float16 values, or 8-bit codes q
+// with x = offset[f] + scale[f] * q in each column f (see graph::PackedFeatures).
+//
+// Layers take a FeatureMatrix so that the first one reads compressed rows where
+// they lie: csr_aggregate reads them directly and accumulates in float32, and
+// only the rows a batch needs (the root term's dst rows) are widened, by rows().
+// Compressed matrices carry no gradient (features never need one).
+//
+// A float tensor converts implicitly (every layer after the first is given
+// one), and every accessor then returns that tensor or the very view the
+// layers took of it before, so float32 runs compute exactly what they did.
+// Holds its tensors by reference; borrowed storage must outlive it.
+#pragma once
+
+#include <torch/torch.h>
+
+#include <cstdint>
+#include <functional>
+
+#include "graph/feature_dtype.h"
+
+namespace edgegnn::nn {
+
+class FeatureMatrix {
+ public:
+  FeatureMatrix() = default;
+  // A float tensor (rows, F), as is (it may require grad). Implicit, see above.
+  FeatureMatrix(torch::Tensor values);  // NOLINT(google-explicit-constructor)
+  // float16 values (rows, F).
+  static FeatureMatrix float16(torch::Tensor values);
+  // uint8 codes (rows, F) with float32 per-column scale and offset (F).
+  static FeatureMatrix int8(torch::Tensor codes, torch::Tensor scale, torch::Tensor offset);
+
+  bool defined() const { return values_.defined(); }
+  graph::FeatureDtype dtype() const { return dtype_; }
+  bool compressed() const { return dtype_ != graph::FeatureDtype::kFloat32; }
+  const torch::Tensor& values() const { return values_; }  // as stored
+  const torch::Tensor& scale() const { return scale_; }    // int8 only
+  const torch::Tensor& offset() const { return offset_; }  // int8 only
+  int64_t num_rows() const { return values_.size(0); }
+  int64_t num_columns() const { return values_.size(1); }
+
+  // All rows as float32 (a float32 matrix: its own values, no copy).
+  torch::Tensor widen() const;
+  // The rows at `index` (int64), widened.
+  torch::Tensor rows(const torch::Tensor& index) const;
+  // Rows [begin, begin + count), widened (a float32 matrix: a view).
+  torch::Tensor rows(int64_t begin, int64_t count) const;
+  // fn over all rows, widened: one call on a float32 matrix's values; on a
+  // compressed one, a few MiB of widened rows at a time, so that it is never
+  // widened whole. Returns fn's rows stacked.
+  torch::Tensor map_rows(const std::function<torch::Tensor(const torch::Tensor&)>& fn) const;
+  // A matrix like this one (dtype, scale, offset) with `num_rows` rows, uninitialised.
+  FeatureMatrix empty_like(int64_t num_rows) const;
+  // Bytes of the stored values, scale and offset.
+  int64_t memory_bytes() const;
+
+ private:
+  // Stored rows index[i] (or begin + i when index is null), i < count, widened
+  // in one pass: no stored-dtype copy of the rows on the way.
+  torch::Tensor widen_rows(const int64_t* index, int64_t begin, int64_t count) const;
+
+  graph::FeatureDtype dtype_ = graph::FeatureDtype::kFloat32;
+  torch::Tensor values_, scale_, offset_;
+};
+
+}  // namespace edgegnn::nn

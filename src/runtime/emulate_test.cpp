@@ -1,0 +1,297 @@
+// Emulated boards (launcher.h with LaunchOptions::boards): shaped links, the
+// out-of-memory report, the error without root, and cleanup on every exit.
+// They need root, network namespaces, tc tbf and a writable memory cgroup, and
+// skip with the reason where this machine lacks one.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/error.h"
+#include "runtime/board.h"
+#include "runtime/board_network.h"
+#include "runtime/cgroup.h"
+#include "runtime/launcher.h"
+#include "test_support/datasets.h"
+
+namespace edgegnn::runtime {
+namespace {
+
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+// Why boards cannot be emulated here, or "" when they can. Probed once, by
+// setting up (and removing) a one-board network.
+const std::string& emulation_unavailable() {
+  static const std::string reason = [] {
+    try {
+      check_board_network_privileges("--emulate");
+      find_memory_cgroup_parent("--emulate", "drop --emulate");
+      BoardNetwork probe(::getpid(), {1'000'000'000}, "--emulate");
+    } catch (const Error& e) {
+      return std::string(e.what());
+    }
+    return std::string();
+  }();
+  return reason;
+}
+
+#define SKIP_WITHOUT_EMULATION()                                                 \
+  if (!emulation_unavailable().empty()) GTEST_SKIP() << emulation_unavailable(); \
+  static_assert(true)
+
+// The namespaces and memory cgroups of launcher `pid` that still exist.
+std::vector<std::string> leftovers_of(pid_t pid) {
+  std::vector<std::string> names;
+  const std::string prefix = fmt::format("edgegnn-{}-", pid);
+  for (const std::string& name : list_board_namespaces())
+    if (name.rfind(prefix, 0) == 0) names.push_back("netns " + name);
+  const CgroupParent parent = find_memory_cgroup_parent("--emulate", "drop --emulate");
+  for (const auto& entry : fs::directory_iterator(parent.dir))
+    if (entry.path().filename().string().rfind(prefix, 0) == 0)
+      names.push_back("cgroup " + entry.path().string());
+  return names;
+}
+
+std::string read_all(std::FILE* file) {
+  std::fflush(file);
+  std::rewind(file);
+  std::string text;
+  char buffer[4096];
+  for (size_t n; (n = std::fread(buffer, 1, sizeof buffer, file)) > 0;) text.append(buffer, n);
+  return text;
+}
+
+struct LaunchRun {
+  LaunchResult result;
+  std::string out, err;
+};
+
+LaunchRun launch(const std::vector<std::string>& argv, const std::vector<Board>& boards,
+                 int num_workers = 2) {
+  LaunchOptions options;
+  options.num_workers = num_workers;
+  options.argv = argv;
+  options.boards = boards;
+  options.kill_grace_seconds = 2;
+  options.out = std::tmpfile();
+  options.err = std::tmpfile();
+  LaunchRun run{launch_local(options), "", ""};
+  run.out = read_all(options.out);
+  run.err = read_all(options.err);
+  std::fclose(options.out);
+  std::fclose(options.err);
+  return run;
+}
+
+// Seconds rank 1 took to receive 100 MiB from rank 0, as it printed them.
+double transfer_seconds(const LaunchRun& run) {
+  std::smatch match;
+  const std::regex line("received 104857600 bytes in ([0-9.]+) s");
+  if (!std::regex_search(run.out, match, line)) {
+    ADD_FAILURE() << run.result.message << "\nout:\n" << run.out << "\nerr:\n" << run.err;
+    return -1;
+  }
+  return std::stod(match[1]);
+}
+
+TEST(EmulatedBoards, MovingAHundredMiBTakesAtLeast08SecondsOverGigabitAndFarLessOnLoopback) {
+  SKIP_WITHOUT_EMULATION();
+  const std::vector<std::string> argv = {EDGEGNN_EMULATE_WORKER, "transfer", "100"};
+  const Board pi4 = parse_board("pi4-1g", "--emulate");
+  const LaunchRun shaped = launch(argv, {pi4, pi4});
+  ASSERT_TRUE(shaped.result.ok()) << shaped.result.message << "\n" << shaped.err;
+  const LaunchRun loopback = launch(argv, {});
+  ASSERT_TRUE(loopback.result.ok()) << loopback.result.message << "\n" << loopback.err;
+  const double shaped_seconds = transfer_seconds(shaped);
+  const double loopback_seconds = transfer_seconds(loopback);
+  std::printf("100 MiB: %.3f s between two pi4-1g boards, %.3f s on loopback\n", shaped_seconds,
+              loopback_seconds);
+  // 100 MiB is 0.84 s of payload alone at 1 Gbit/s.
+  EXPECT_GE(shaped_seconds, 0.8);
+  EXPECT_LT(shaped_seconds, 3.0);
+  EXPECT_LT(loopback_seconds, shaped_seconds / 3);
+  EXPECT_EQ(leftovers_of(::getpid()), std::vector<std::string>{});
+}
+
+TEST(EmulatedBoards, AWorkerPastItsBoardRamIsReportedAsKilledAtTheBoardLimit) {
+  SKIP_WITHOUT_EMULATION();
+  // Rank 0 stays within its 172 MiB and waits; rank 1 touches 400 MiB.
+  const Board board = parse_board("custom:300MiB/1gbit", "--emulate");
+  const auto start = Clock::now();
+  const LaunchRun run = launch({EDGEGNN_EMULATE_WORKER, "touch", "8,400", "30"}, {board, board});
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 10);
+  EXPECT_EQ(run.result.message,
+            "rank 1 (custom:300MiB/1gbit) was killed by the out-of-memory killer at its 300 MiB "
+            "board limit (172 MiB after the 128 MiB OS reserve)");
+  EXPECT_EQ(run.result.exit_code(), 128 + SIGKILL);
+  EXPECT_TRUE(run.result.workers[0].stopped_by_launcher);
+  EXPECT_EQ(leftovers_of(::getpid()), std::vector<std::string>{});
+}
+
+TEST(EmulatedBoards, TrainingTooBigForTheBoardEndsWithTheOneLineReport) {
+  SKIP_WITHOUT_EMULATION();
+  const test::CommandResult run = test::run_edgegnn(
+      "train --dataset synthetic-reddit-mini --strategy data --devices 2 --epochs 1 --quiet "
+      "--emulate custom:300MiB/1gbit");
+  EXPECT_EQ(run.exit_code, 128 + SIGKILL) << run.output;
+  EXPECT_TRUE(std::regex_search(
+      run.output,
+      std::regex("(^|\n)edgegnn: error: rank [01] \\(custom:300MiB/1gbit\\) was killed by the "
+                 "out-of-memory killer at its 300 MiB board limit \\(172 MiB after the 128 MiB "
+                 "OS reserve\\)\n")))
+      << run.output;
+}
+
+TEST(EmulatedBoards, TrainingRunsOnEmulatedBoards) {
+  SKIP_WITHOUT_EMULATION();
+  const test::CommandResult run = test::run_edgegnn(
+      "train --dataset synthetic-tiny --strategy data --devices 2 --epochs 2 --quiet "
+      "--emulate pi4-1g,zero2w");
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("test accuracy"), std::string::npos) << run.output;
+}
+
+TEST(EmulatedBoards, WithoutRootTheErrorNamesWhatIsMissingAndHowToRunWithout) {
+  if (::geteuid() != 0) GTEST_SKIP() << "needs root to become an unprivileged user";
+  std::string output;
+  const int code = test::run_command(
+      "setpriv --reuid=65534 --regid=65534 --clear-groups " + test::edgegnn_binary() +
+          " train --dataset synthetic-tiny --strategy data --devices 2 --emulate pi4-1g",
+      &output);
+  EXPECT_EQ(code, 2) << output;
+  EXPECT_EQ(output,
+            "edgegnn: error: --emulate: emulating boards needs root (CAP_SYS_ADMIN and "
+            "CAP_NET_ADMIN, to create network namespaces and memory cgroups), which this process "
+            "(uid 65534) lacks; run as root, or drop --emulate to run the workers on loopback "
+            "without board limits\n");
+}
+
+TEST(EmulatedBoards, BadUsesAreRefusedBeforeAnyWorkerStarts) {
+  const std::string train = "train --dataset synthetic-tiny --strategy data --devices 2 ";
+  test::CommandResult run = test::run_edgegnn(train + "--emulate pi4-1g --backend mpi");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.output,
+            "edgegnn: error: --emulate works with --backend gloo only: mpi ranks are mpirun's "
+            "children, not the launcher's, and putting them on boards (namespace, cgroup, OOM "
+            "report) is not implemented\n");
+  run = test::run_edgegnn(train + "--emulate pi4-1g,pi4-1g,pi4-1g");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.output,
+            "edgegnn: error: --emulate: 3 boards for 2 devices (give one board for all, or one "
+            "per device)\n");
+  run = test::run_edgegnn(
+      "train --dataset synthetic-tiny --emulate pi4-1g --memory-budget 1GiB --enforce-memory "
+      "cgroup --strategy data --devices 2");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.output,
+            "edgegnn: error: --enforce-memory: not with --emulate, whose boards set each worker's "
+            "memory limit\n");
+}
+
+// launch_local on two pi4-1g boards running `sleep 30`, in a forked child
+// that the test can signal.
+pid_t fork_sleeping_launcher() {
+  const pid_t pid = ::fork();
+  if (pid != 0) return pid;
+  int code = 1;
+  try {
+    const Board board = parse_board("pi4-1g", "--emulate");
+    LaunchOptions options;
+    options.num_workers = 2;
+    options.argv = {"sleep", "30"};
+    options.boards = {board, board};
+    options.kill_grace_seconds = 2;
+    options.out = options.err = std::fopen("/dev/null", "w");
+    code = launch_local(options).exit_code();
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "launcher: %s\n", e.what());
+  }
+  std::_Exit(code);
+}
+
+// Waits until launcher `pid` has both workers in their cgroups (5 s at most).
+bool workers_started(pid_t pid) {
+  const CgroupParent parent = find_memory_cgroup_parent("--emulate", "drop --emulate");
+  const fs::path procs = parent.dir / fmt::format("edgegnn-{}-rank1", pid) / "cgroup.procs";
+  for (auto deadline = Clock::now() + std::chrono::seconds(5); Clock::now() < deadline;) {
+    std::ifstream in(procs);
+    if (pid_t worker; in >> worker) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+// Waits until no process is left in launcher `pid`'s cgroups (5 s at most).
+bool cgroups_empty(pid_t pid) {
+  const CgroupParent parent = find_memory_cgroup_parent("--emulate", "drop --emulate");
+  for (auto deadline = Clock::now() + std::chrono::seconds(5); Clock::now() < deadline;) {
+    bool empty = true;
+    for (int rank : {0, 1}) {
+      std::ifstream in(parent.dir / fmt::format("edgegnn-{}-rank{}", pid, rank) / "cgroup.procs");
+      if (pid_t worker; in >> worker) empty = false;
+    }
+    if (empty) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return false;
+}
+
+// The launcher's wait status, or -1 if it runs on for `seconds`.
+int wait_for(pid_t pid, double seconds) {
+  for (auto deadline = Clock::now() + std::chrono::duration<double>(seconds);
+       Clock::now() < deadline;) {
+    int status;
+    if (::waitpid(pid, &status, WNOHANG) == pid) return status;
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ::kill(pid, SIGKILL);
+  ::waitpid(pid, nullptr, 0);
+  return -1;
+}
+
+class StoppedLauncher : public testing::TestWithParam<int> {};
+
+TEST_P(StoppedLauncher, LeavesNoNamespaceOrCgroupBehind) {
+  SKIP_WITHOUT_EMULATION();
+  const int signal = GetParam();
+  const pid_t launcher = fork_sleeping_launcher();
+  ASSERT_TRUE(workers_started(launcher));
+  EXPECT_EQ(leftovers_of(launcher).size(), 5u);  // switch, two boards, two cgroups
+  ::kill(launcher, signal);
+  const int status = wait_for(launcher, /*seconds=*/10);
+  ASSERT_NE(status, -1) << "the launcher did not stop within 10 s of signal " << signal;
+  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 128 + signal) << status;
+  EXPECT_EQ(leftovers_of(launcher), std::vector<std::string>{});
+}
+
+INSTANTIATE_TEST_SUITE_P(EmulatedBoards, StoppedLauncher, testing::Values(SIGTERM, SIGINT),
+                         [](const testing::TestParamInfo<int>& info) {
+                           return info.param == SIGTERM ? "Sigterm" : "Sigint";
+                         });
+
+TEST(EmulatedBoards, TheNextLaunchRemovesWhatASigkilledLauncherLeft) {
+  SKIP_WITHOUT_EMULATION();
+  const pid_t launcher = fork_sleeping_launcher();
+  ASSERT_TRUE(workers_started(launcher));
+  ::kill(launcher, SIGKILL);
+  ASSERT_NE(wait_for(launcher, /*seconds=*/5), -1);
+  EXPECT_EQ(leftovers_of(launcher).size(), 5u);
+  // Its workers die with it (PR_SET_PDEATHSIG); a cgroup is removable once empty.
+  EXPECT_TRUE(cgroups_empty(launcher));
+  const LaunchRun next = launch({"true"}, {parse_board("zero2w", "--emulate")}, /*num_workers=*/1);
+  EXPECT_TRUE(next.result.ok()) << next.result.message;
+  EXPECT_EQ(leftovers_of(launcher), std::vector<std::string>{});
+}
+
+}  // namespace
+}  // namespace edgegnn::runtime

@@ -1,0 +1,119 @@
+// MemoryPlan: before a run, each rank's peak memory under a strategy, split by
+// what holds it, whether it fits a per-device budget, and the bytes each device
+// sends per epoch; `edgegnn plan` prints it and `train --memory-budget` checks it.
+//
+// The estimate is an account of the arrays a rank holds (structure, features,
+// labels, the model and Adam's two moments), of the batches in flight (their
+// shape sampled from a few real mini-batches of the run's seeds and fanouts, or
+// estimated when the graph is not at hand), and of the larger of training's
+// working set (the tensors autograd keeps per layer, times a factor measured on
+// this code) and evaluation's (layer-wise tables over all nodes). The trainer
+// returns freed heap to the system between the two phases, so they do not add.
+// Constants measured here are in memory_plan.cpp with the runs they come from;
+// bench/run-plan compares estimates with measured peaks.
+//
+// Torch-free: it counts bytes, it allocates no tensors.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "graph/graph.h"
+#include "partition/partition_summary.h"
+#include "train/train_options.h"
+
+namespace edgegnn::train {
+
+// The mean shape of a mini-batch: per layer, input layer first.
+struct BatchShape {
+  std::vector<double> dst, src, edges;
+  bool sampled = false;  // from real batches; else estimated from counts
+};
+
+// Samples `num_batches` batches of `batch_size` training nodes of `graph` as
+// training would (fanouts and seed of `options`). Needs the graph's structure.
+BatchShape sample_batch_shape(const graph::Graph& graph, const TrainOptions& options,
+                              int64_t batch_size, int num_batches = 4);
+
+// Without the structure: each hop draws min(fanout, mean degree) neighbours per
+// node, uniformly over the nodes (the distinct count of such draws).
+BatchShape estimate_batch_shape(int64_t num_nodes, int64_t num_edges,
+                                const std::vector<int>& fanouts, int64_t batch_size);
+
+struct MemoryParts {
+  int64_t baseline = 0;     // the process: libtorch, threads, the backend
+  int64_t structure = 0;    // CSR, global ids, partition book
+  int64_t features = 0;     // feature rows held (own part, cache)
+  int64_t labels = 0;       // labels and split masks
+  int64_t batches = 0;      // sampled blocks in flight (queue, micro-batches)
+  int64_t activations = 0;  // training's or evaluation's working set, the larger
+  int64_t model = 0;        // weights, gradients, Adam moments
+  int64_t comm = 0;         // gradient buckets, fetched rows, messages
+  bool eval_sets_peak = false;
+
+  int64_t total() const {
+    return baseline + structure + features + labels + batches + activations + model + comm;
+  }
+};
+
+struct RankPlan {
+  int rank = 0;
+  std::string roles;  // "all", "sampler", "features+layer1", "part 2", ...
+  MemoryParts memory;
+  int64_t bytes_sent_per_epoch = 0;
+};
+
+struct StrategyPlan {
+  std::string strategy;
+  int devices = 1;
+  std::vector<RankPlan> ranks;
+  std::string note;  // why it cannot run, or what the estimate assumes
+
+  bool runnable() const { return !ranks.empty(); }
+  int64_t largest_peak() const;
+  int64_t largest_bytes_sent() const;
+};
+
+struct PlanRequest {
+  int devices = 1;
+  std::optional<int64_t> budget_bytes;
+  std::vector<std::string> strategies;  // empty: all four
+  std::string placement;                // pipeline: --placement, "" = the default
+  // The partition to be trained on, from its partition.json; without one,
+  // parts are estimated as even shares with a random cut's halo.
+  std::optional<partition::PartitionSummary> partition;
+};
+
+// The graph as the planner sees it: its counts, and its structure when held.
+struct PlanGraph {
+  int64_t num_nodes = 0, num_edges = 0, num_features = 0, num_classes = 0, num_train = 0;
+  const graph::Graph* graph = nullptr;  // with structure: sampled shapes, degrees
+
+  static PlanGraph of(const graph::Graph& g);
+};
+
+struct Plan {
+  std::optional<int64_t> budget_bytes;
+  BatchShape shape;  // of a whole batch of --batch-size seeds
+  std::vector<StrategyPlan> strategies;
+  std::string recommended;  // the fitting strategy sending the fewest bytes, or ""
+
+  bool fits(const StrategyPlan& s) const;
+};
+
+// Plans `request` for a run with `options` on `graph`; the structure, when
+// held, gives sampled batch shapes and the degrees for halo estimates.
+Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRequest& request);
+
+std::string format_plan(const Plan& plan);
+nlohmann::json plan_json(const Plan& plan);
+
+// The refusal of `train --memory-budget` for a plan that does not fit: one
+// line with the largest rank's parts.
+std::string describe_misfit(const Plan& plan, const StrategyPlan& strategy);
+
+}  // namespace edgegnn::train
