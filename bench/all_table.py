@@ -33,6 +33,29 @@ def status_of(log):
     return "failed: " + last.split("error: ", 1)[-1][:120]
 
 
+# --replan: the runs' metrics and logs come from the previous OUT.json, only the
+# plans are new (a changed planner, the same measurements).
+if os.environ.get("REPLAN"):
+    for old in load(out_path)["runs"]:
+        run_id = f'{old["preset"]}.{old["strategy"]}.{old["devices"]}.{old["backend"]}'
+        with open(f"{work}/{run_id}.log", "w") as f:
+            f.write(old.get("log_tail", ""))
+        metrics = old.get("metrics")
+        if not metrics and old.get("status") == "ok":  # a JSON from before metrics were kept
+            metrics = {"last_test_acc": old["test_acc"],
+                       "epochs": [{"train_seconds": old["epoch_seconds"], "steps": 1,
+                                   "compute_seconds": old["compute_seconds_per_batch"]}],
+                       "per_device": [{"rank": r["rank"], "role": r["role"],
+                                       "peak_rss_bytes": r["peak_mib"] * MiB, "busy_seconds": 0,
+                                       "training_bytes_sent": old["mb_sent_per_device_per_epoch"] * 1e6}
+                                      for r in old["ranks"]]}
+        if metrics:
+            with open(f"{work}/{run_id}.json", "w") as f:
+                json.dump(metrics, f)
+        if old.get("wall_seconds") is not None:
+            with open(f"{work}/{run_id}.wall", "w") as f:
+                f.write(str(old["wall_seconds"]))
+
 runs = []
 for plan_path in sorted(glob.glob(f"{work}/*.plan")):
     run_id = os.path.basename(plan_path)[: -len(".plan")]
@@ -43,6 +66,7 @@ for plan_path in sorted(glob.glob(f"{work}/*.plan")):
     log = open(f"{work}/{run_id}.log").read() if os.path.exists(f"{work}/{run_id}.log") else ""
     run = {"preset": preset, "strategy": strategy, "devices": int(devices), "backend": backend,
            "status": "ok" if metrics else status_of(log),
+           "log_tail": "\n".join(log.splitlines()[-5:]), "metrics": metrics,
            "wall_seconds": int(open(f"{work}/{run_id}.wall").read()) if os.path.exists(f"{work}/{run_id}.wall") else None}
     if planned:
         run["planned_fits"] = planned["fits"] if plan.get("budget_bytes") else None
@@ -51,10 +75,12 @@ for plan_path in sorted(glob.glob(f"{work}/*.plan")):
     if metrics:
         e = metrics["epochs"]
         steps = sum(x["steps"] for x in e)
+        # A pipeline's compute is its stages' busy time; the busiest stage bounds it.
+        compute = sum(x["compute_seconds"] for x in e) or max(d["busy_seconds"] for d in metrics["per_device"])
         run.update({
             "test_acc": metrics["last_test_acc"],
             "epoch_seconds": sum(x["train_seconds"] for x in e) / len(e),
-            "compute_seconds_per_batch": sum(x["compute_seconds"] for x in e) / max(1, steps),
+            "compute_seconds_per_batch": compute / max(1, steps),
             "largest_peak_mib": max(d["peak_rss_bytes"] for d in metrics["per_device"]) / MiB,
             "mb_sent_per_device_per_epoch": max(d["training_bytes_sent"] for d in metrics["per_device"]) / len(e) / 1e6,
             "ranks": [{"rank": d["rank"], "role": d["role"], "peak_mib": d["peak_rss_bytes"] / MiB,
@@ -66,6 +92,8 @@ for plan_path in sorted(glob.glob(f"{work}/*.plan")):
             run["plan_error_worst"] = max(errors, key=abs)
     runs.append(run)
 
+order = {"single": 0, "data": 1, "pipeline": 2, "partition": 3}
+runs.sort(key=lambda r: (r["preset"] != "reddit-mini", order[r["strategy"]], r["devices"], r["backend"]))
 fitting = [r for r in runs if r["status"] == "ok"]
 fastest = min(fitting, key=lambda r: r["epoch_seconds"]) if fitting else None
 out = {
@@ -90,8 +118,10 @@ for r in runs:
         continue
     rows.append(f'| {r["preset"]} | {r["strategy"]} | {r["devices"]} | {r["backend"]} | {r["test_acc"]:.4f} '
                 f'| {r["epoch_seconds"]:.1f} | {r["largest_peak_mib"]:.0f}{plan} '
-                f'| {r["mb_sent_per_device_per_epoch"]:.1f} | {r["compute_seconds_per_batch"]:.3f} |')
+                f'| {r["mb_sent_per_device_per_epoch"]:.1f} | {r["compute_seconds_per_batch"] or "–":.3} |')
 where = f'{out["date"]}, {out["machine"]}' + (f"; every worker an emulated `{board}` board" if board else "; loopback")
+if os.environ.get("BENCH_NOTE"):
+    where += "; " + os.environ["BENCH_NOTE"]
 table = f"Measured by `bench/run-all{' --emulate ' + board if board else ''}` on {where}:\n\n" + head + "\n".join(rows) + "\n"
 print(table)
 

@@ -90,19 +90,22 @@ torch::Tensor FeatureMatrix::rows(int64_t begin, int64_t count) const {
   return widen_rows(nullptr, begin, count);
 }
 
-torch::Tensor FeatureMatrix::map_rows(
-    const std::function<torch::Tensor(const torch::Tensor&)>& fn) const {
-  if (!compressed()) return fn(values_);
+torch::Tensor FeatureMatrix::map_rows(const RowFunction& fn, int64_t begin, int64_t count) const {
+  if (!compressed()) return fn(values_.narrow(0, begin, count));
   const int64_t chunk_rows =
       std::max<int64_t>(1, kChunkBytes / (4 * std::max<int64_t>(1, num_columns())));
   torch::Tensor out;
-  for (int64_t begin = 0; begin < num_rows(); begin += chunk_rows) {
-    const int64_t count = std::min(chunk_rows, num_rows() - begin);
-    torch::Tensor part = fn(rows(begin, count));
-    if (!out.defined()) out = torch::empty({num_rows(), part.size(1)}, part.options());
-    out.narrow(0, begin, count).copy_(part);
+  for (int64_t first = begin; first < begin + count; first += chunk_rows) {
+    const int64_t n = std::min(chunk_rows, begin + count - first);
+    torch::Tensor part = fn(rows(first, n));
+    if (!out.defined()) out = torch::empty({count, part.size(1)}, part.options());
+    out.narrow(0, first - begin, n).copy_(part);
   }
-  return out.defined() ? out : fn(rows(0, 0));
+  return out.defined() ? out : fn(rows(begin, 0));
+}
+
+torch::Tensor FeatureMatrix::map_rows(const RowFunction& fn) const {
+  return compressed() ? map_rows(fn, 0, num_rows()) : fn(values_);
 }
 
 FeatureMatrix FeatureMatrix::empty_like(int64_t num_rows) const {

@@ -47,10 +47,13 @@ class FeatureMatrix {
   torch::Tensor rows(const torch::Tensor& index) const;
   // Rows [begin, begin + count), widened (a float32 matrix: a view).
   torch::Tensor rows(int64_t begin, int64_t count) const;
-  // fn over all rows, widened: one call on a float32 matrix's values; on a
-  // compressed one, a few MiB of widened rows at a time, so that it is never
-  // widened whole. Returns fn's rows stacked.
-  torch::Tensor map_rows(const std::function<torch::Tensor(const torch::Tensor&)>& fn) const;
+  // fn over rows [begin, begin + count), widened: one call on a float32
+  // matrix's rows (a view); on a compressed one, a few MiB of widened rows at
+  // a time, so that they are never all widened at once. Returns fn's rows stacked.
+  using RowFunction = std::function<torch::Tensor(const torch::Tensor&)>;
+  torch::Tensor map_rows(const RowFunction& fn, int64_t begin, int64_t count) const;
+  // The same over all rows (a float32 matrix: fn of its values).
+  torch::Tensor map_rows(const RowFunction& fn) const;
   // A matrix like this one (dtype, scale, offset) with `num_rows` rows, uninitialised.
   FeatureMatrix empty_like(int64_t num_rows) const;
   // Bytes of the stored values, scale and offset.

@@ -2,6 +2,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <vector>
 #include <cstdlib>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,6 +16,22 @@ std::filesystem::path datasets_dir() {
   return std::filesystem::path(EDGEGNN_SOURCE_DIR) / ".." / "shared" / "datasets";
 }
 
+namespace {
+
+// Scratch directories are removed when the test binary ends, unless a test
+// failed: then they stay, to look at. Constructed at the first scratch_dir,
+// after gtest's UnitTest, so destroyed before it.
+struct ScratchDirs {
+  std::vector<std::filesystem::path> dirs;
+  ~ScratchDirs() {
+    if (::testing::UnitTest::GetInstance()->Failed()) return;
+    std::error_code ignored;
+    for (const auto& dir : dirs) std::filesystem::remove_all(dir, ignored);
+  }
+};
+
+}  // namespace
+
 std::filesystem::path scratch_dir(const std::string& name) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "test";
@@ -22,6 +39,8 @@ std::filesystem::path scratch_dir(const std::string& name) {
              ("edgegnn-" + test + "-" + name + "-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);
   std::filesystem::create_directories(dir);
+  static ScratchDirs scratch;
+  scratch.dirs.push_back(dir);
   return dir;
 }
 

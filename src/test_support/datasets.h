@@ -9,7 +9,8 @@ namespace edgegnn::test {
 // ../shared/datasets beside the checkout, or $EDGEGNN_DATASETS when set.
 std::filesystem::path datasets_dir();
 
-// A fresh empty directory under the system temp dir, unique to this test.
+// A fresh empty directory under the system temp dir, unique to this test;
+// removed when the test binary ends, unless a test failed.
 std::filesystem::path scratch_dir(const std::string& name);
 
 // The Debian python3 that has numpy and scipy, or "" when absent.

@@ -32,9 +32,12 @@ torch::Tensor layerwise_inference(nn::GnnModel& model, const graph::Graph& g,
       nn::LayerGraph chunk = nn::full_layer_graph(g, begin, end, model->normalization());
       torch::Tensor h;
       if (messages.defined()) {
-        torch::Tensor root_term = roots.defined() ? roots.narrow(0, begin, n)
-                                  : x.defined()   ? conv.root(chunk.dst_input(x))
-                                                  : torch::Tensor();
+        // The chunk's own rows: a compressed layer input widens a few MiB at a time.
+        torch::Tensor root_term =
+            roots.defined() ? roots.narrow(0, begin, n)
+            : x.defined()   ? x.map_rows([&](const torch::Tensor& rows) { return conv.root(rows); },
+                                         begin, n)
+                            : torch::Tensor();
         h = conv.update(nn::csr_aggregate(messages, chunk.adjacency, conv.aggregation()), root_term);
       } else {
         h = conv.forward(x, chunk);

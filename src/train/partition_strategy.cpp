@@ -199,7 +199,8 @@ Accuracy PartitionStrategy::evaluate() {
       g.dst_begin = begin;
       torch::Tensor rows =
           narrows ? conv.update(nn::csr_aggregate(table, g.adjacency, conv.aggregation()),
-                                conv.root(h.rows(begin, end - begin)))
+                                h.map_rows([&](const torch::Tensor& x) { return conv.root(x); },
+                                           begin, end - begin))
                   : conv.forward(table, g);
       rows = model->activate(l, rows);
       if (!out.defined()) out = torch::empty({own, rows.size(1)});
