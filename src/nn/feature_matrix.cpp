@@ -98,6 +98,7 @@ torch::Tensor FeatureMatrix::map_rows(const RowFunction& fn, int64_t begin, int6
   for (int64_t first = begin; first < begin + count; first += chunk_rows) {
     const int64_t n = std::min(chunk_rows, begin + count - first);
     torch::Tensor part = fn(rows(first, n));
+    if (!part.defined()) return part;  // fn has nothing to say (a layer without a root term)
     if (!out.defined()) out = torch::empty({count, part.size(1)}, part.options());
     out.narrow(0, first - begin, n).copy_(part);
   }

@@ -49,7 +49,8 @@ class FeatureMatrix {
   torch::Tensor rows(int64_t begin, int64_t count) const;
   // fn over rows [begin, begin + count), widened: one call on a float32
   // matrix's rows (a view); on a compressed one, a few MiB of widened rows at
-  // a time, so that they are never all widened at once. Returns fn's rows stacked.
+  // a time, so that they are never all widened at once. Returns fn's rows
+  // stacked, or an undefined tensor where fn returns one.
   using RowFunction = std::function<torch::Tensor(const torch::Tensor&)>;
   torch::Tensor map_rows(const RowFunction& fn, int64_t begin, int64_t count) const;
   // The same over all rows (a float32 matrix: fn of its values).

@@ -65,6 +65,16 @@ TEST(FeatureMatrix, MapRowsGoesChunkByChunkLikeOneCall) {
   }
 }
 
+TEST(FeatureMatrix, MapRowsOfARangeWidensOnlyThoseRowsAndPassesOnNothing) {
+  torch::manual_seed(5);
+  for (const FeatureMatrix& m : compressed_matrices(/*rows=*/30, /*cols=*/6)) {
+    Tensor same = m.map_rows([](const Tensor& rows) { return rows; }, /*begin=*/7, /*count=*/11);
+    EXPECT_TRUE(torch::equal(same, m.widen().narrow(0, 7, 11)));
+    // As GCN's root(): a layer without a root term returns nothing.
+    EXPECT_FALSE(m.map_rows([](const Tensor&) { return Tensor(); }, 0, 30).defined());
+  }
+}
+
 TEST(FeatureMatrix, CompressedAggregationEqualsAggregatingTheWidenedRows) {
   torch::manual_seed(2);
   for (const FeatureMatrix& m : compressed_matrices(/*rows=*/53, /*cols=*/19)) {

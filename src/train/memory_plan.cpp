@@ -318,12 +318,15 @@ class Planner {
           s.src[0] * (1 - std::pow(1 - remote, static_cast<double>(s.src.size())));
       m.comm = bytes(s.src[0], row) + 2 * bytes(fetched, row) + 2 * model_bytes_;
       const int64_t own = part.num_nodes, with_halo = own + part.num_halo;
-      // Evaluation per layer: own rows (or messages), the table with the halo's, the output.
+      // Evaluation per layer: the layer's input held, the table of own and
+      // halo rows (or messages), and beside it first the own rows it was
+      // filled from, then the output.
       int64_t eval = 0;
       for (int l = 0; l < o_.model.num_layers; ++l) {
         const int64_t width = dims_.out[l] < dims_.in[l] ? dims_.out[l] : dims_.in[l];
         const int64_t held = l > 0 ? own * dims_.in[l] : 0;
-        eval = std::max(eval, (held + own * width + with_halo * width + own * dims_.out[l]) * kFloat);
+        eval = std::max(eval, (held + with_halo * width + own * std::max(width, dims_.out[l])) *
+                                  kFloat);
       }
       set_activations(m, training_bytes(s, dims_, 0, o_.model.num_layers, false), eval);
       m.model = model_memory();
