@@ -142,6 +142,7 @@ void check_partition(const train::TrainOptions& o, int devices) {
 
 void prepare_train_options(TrainArgs& args) {
   train::TrainOptions& o = args.options;
+  check(args.devices >= 1, "--devices: {} is not a positive device count", args.devices);
   check(args.strategy == "single" || args.strategy == "data" || args.strategy == "pipeline" ||
             args.strategy == "partition",
         "--strategy: '{}' is not available (single, data, pipeline, partition)", args.strategy);
@@ -151,7 +152,6 @@ void prepare_train_options(TrainArgs& args) {
         args.devices);
   check(args.strategy == "pipeline" || args.placement.empty(),
         "--placement: only for --strategy pipeline");
-  check(args.devices >= 1, "--devices: {} is not a positive device count", args.devices);
   check(args.backend == "gloo" || args.backend == "mpi", "--backend: unknown backend '{}' (gloo, mpi)",
         args.backend);
   check(args.comm_timeout_seconds > 0, "--comm-timeout: {} is not a positive number of seconds",
