@@ -315,6 +315,11 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"train --dataset synthetic-tiny --strategy data --backend nccl", "--backend: unknown backend 'nccl'"},
         BadInput{"train --dataset synthetic-tiny --devices 2", "--devices: 2 devices need"},
         BadInput{"train --dataset synthetic-tiny --memory-budget 12XB", "--memory-budget: '12XB' is not a size"},
+        BadInput{"train --dataset synthetic-tiny --eval-chunk 0", "--eval-chunk: 0 is not a positive node count"},
+        BadInput{"train --dataset synthetic-tiny --sampler-queue 0", "--sampler-queue: 0 is not a positive"},
+        BadInput{"train --dataset synthetic-tiny --eval-order sideways", "--eval-order: 'sideways' is not an order"},
+        BadInput{"plan --dataset synthetic-tiny --eval-order sideways", "--eval-order: 'sideways'"},
+        BadInput{"eval --dataset synthetic-tiny --checkpoint /nonexistent --eval-chunk -3", "--eval-chunk: -3"},
         BadInput{"eval --dataset synthetic-tiny --checkpoint /nonexistent", "/nonexistent"}),
     [](const ::testing::TestParamInfo<BadInput>& info) { return std::to_string(info.index); });
 

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -63,6 +64,11 @@ struct TrainArgs {
   int world_size = 0;
   std::string master_addr;
   int master_port = 0;
+  // Memory levers given on the command line (into options.levers); with
+  // --memory-budget the plan sizes the others, else they keep their defaults.
+  std::optional<int64_t> eval_chunk;  // --eval-chunk N
+  std::string eval_order;             // --eval-order project-first | aggregate-first
+  std::optional<int> sampler_queue;   // --sampler-queue N
   bool force = false;  // --force: train even where the memory plan does not fit
   std::vector<std::string> command_line;  // this process's argv, to start workers with
 };
@@ -79,15 +85,18 @@ struct PlanArgs {
   bool json = false;
 };
 void run_plan(PlanArgs& args);
-// `train --memory-budget` without --force: throws Error with the plan's
-// numbers when the run's strategy does not fit. `graph`: the dataset as this
-// process holds it (structure at least), or null to load it for the plan.
-void refuse_unless_plan_fits(const TrainArgs& args, const graph::Graph* graph);
+// `train --memory-budget`: plans the run's strategy, sets the levers the user
+// left unset to the plan's (returning the flags of those it set), and, without
+// --force, throws Error with the plan's numbers when it does not fit.
+// `graph`: the dataset as this process holds it (structure at least), or null
+// to load it for the plan.
+std::vector<std::string> fit_plan_to_budget(TrainArgs& args, const graph::Graph* graph);
 
 struct EvalArgs {
   DatasetArgs data;
   std::string checkpoint;
-  int64_t chunk_nodes = 8192;
+  int64_t eval_chunk = 8192;                 // --eval-chunk
+  std::string eval_order = "project-first";  // --eval-order
   std::string feature_dtype = "float32";  // --feature-dtype float32 | float16 | int8
 };
 void run_eval(const EvalArgs& args);

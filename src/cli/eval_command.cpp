@@ -13,6 +13,10 @@ namespace edgegnn::cli {
 void run_eval(const EvalArgs& args) {
   const int threads = runtime::configure_threads(args.data.threads);
   const graph::FeatureDtype feature_dtype = graph::parse_feature_dtype(args.feature_dtype);
+  check(args.eval_chunk > 0, "--eval-chunk: {} is not a positive node count", args.eval_chunk);
+  train::MemoryLevers levers;
+  levers.eval_chunk_nodes = args.eval_chunk;
+  levers.eval_project_first = train::parse_eval_order(args.eval_order);
   nlohmann::json meta = runtime::read_checkpoint_meta(args.checkpoint);
   nn::ModelOptions model_options;
   try {
@@ -36,7 +40,7 @@ void run_eval(const EvalArgs& args) {
   runtime::load_checkpoint(args.checkpoint, *model, /*optimizer=*/nullptr);
   train::GraphTensors tensors(g);
   train::Accuracy acc = train::split_accuracy(
-      train::layerwise_inference(model, g, tensors, args.chunk_nodes), g, tensors);
+      train::layerwise_inference(model, g, tensors, levers), g, tensors);
   fmt::print("{} epoch {}: train {:.4f} val {:.4f} test {:.4f}\n", args.checkpoint,
              meta.value("epoch", 0), acc.train, acc.val, acc.test);
 }

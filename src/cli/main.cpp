@@ -97,6 +97,16 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
                   "per-device budget, e.g. 1GiB: a plan that does not fit is refused, and a "
                   "device whose peak RSS crosses it stops");
   cmd->add_flag("--force", args.force, "train even where the memory plan does not fit the budget");
+  cmd->add_option_function<int64_t>(
+      "--eval-chunk", [&args](const int64_t& n) { args.eval_chunk = n; },
+      "nodes per evaluation chunk (default 8192, or sized to --memory-budget)");
+  cmd->add_option("--eval-order", args.eval_order,
+                  "evaluation's first layer: project-first (faster) or aggregate-first (holds no "
+                  "table of every node's messages); default project-first, or sized to "
+                  "--memory-budget");
+  cmd->add_option_function<int>(
+      "--sampler-queue", [&args](const int& n) { args.sampler_queue = n; },
+      "mini-batches sampled ahead (default 2, or sized to --memory-budget)");
   cmd->add_option("--enforce-memory", args.enforce_memory,
                   "cgroup: also run each local worker in a memory cgroup at the budget")
       ->check(CLI::IsMember({"cgroup"}));
@@ -181,6 +191,11 @@ int main(int argc, char** argv) {
   eval_cmd->add_option("--feature-dtype", eval.feature_dtype,
                        "float32 | float16 | int8: features held compressed, widened per chunk")
       ->default_val("float32");
+  eval_cmd->add_option("--eval-chunk", eval.eval_chunk, "nodes per evaluation chunk")
+      ->default_val(8192);
+  eval_cmd->add_option("--eval-order", eval.eval_order,
+                       "first layer: project-first (faster) or aggregate-first (less memory)")
+      ->default_val("project-first");
   eval_cmd->callback([&] { run = [&] { run_eval(eval); }; });
 
   try {

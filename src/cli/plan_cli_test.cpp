@@ -58,6 +58,43 @@ TEST(PlanCli, DataParallelBytesMatchTheRun) {
   EXPECT_NEAR(sent, planned, 0.02 * planned) << "planned " << planned;
 }
 
+// A budget just under the default levers' plan: the launcher sizes them
+// (here the sampler's queue, as training sets a tiny replica's peak) and its
+// workers train with them.
+TEST(PlanCli, TrainRunsWithTheLeversSizedToItsBudget) {
+  const std::string run_flags = "--dataset synthetic-tiny --strategy data --devices 2";
+  CommandResult json = edgegnn("plan " + run_flags + " --json");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  const int64_t peak = nlohmann::json::parse(json.output)["strategies"][0]["largest_peak_bytes"];
+  const std::string budget = std::to_string(peak - 1);
+
+  CommandResult sized = edgegnn("plan " + run_flags + " --memory-budget " + budget + " --json");
+  ASSERT_EQ(sized.exit_code, 0) << sized.output;
+  const auto levers = nlohmann::json::parse(sized.output)["strategies"][0]["levers"];
+  EXPECT_EQ(levers["sampler_queue_depth"], 1) << levers;
+  EXPECT_EQ(levers["eval_chunk_nodes"], 8192) << levers;
+  EXPECT_EQ(levers["sized"], true);
+
+  const auto metrics = test::scratch_dir("plan-levers") / "metrics.json";
+  CommandResult run = edgegnn("train " + run_flags + " --epochs 1 --memory-budget " + budget +
+                              " --metrics-out " + metrics.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("with --eval-chunk 8192 --eval-order project-first --sampler-queue 1 "
+                            "(sized to fit)"),
+            std::string::npos)
+      << run.output;
+  std::ifstream in(metrics);
+  const auto m = nlohmann::json::parse(in);
+  EXPECT_EQ(m["levers"]["sampler_queue_depth"], 1) << m["levers"];  // rank 0, a worker, wrote it
+
+  // A lever given is kept: the plan no longer fits, and says so.
+  CommandResult kept = edgegnn("train " + run_flags + " --epochs 1 --sampler-queue 2 --memory-budget " +
+                               budget);
+  EXPECT_EQ(kept.exit_code, 2) << kept.output;
+  EXPECT_NE(kept.output.find("the plan for --strategy data on 2 device(s) needs"), std::string::npos)
+      << kept.output;
+}
+
 TEST(PlanCli, TrainRefusesAPlanOverItsBudgetUnlessForced) {
   CommandResult refused = edgegnn("train --dataset synthetic-tiny --epochs 1 --memory-budget 120MiB");
   EXPECT_EQ(refused.exit_code, 2) << refused.output;

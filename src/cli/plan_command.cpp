@@ -35,6 +35,10 @@ train::TrainOptions with_model_shape(train::TrainOptions o, const train::PlanGra
   return o;
 }
 
+train::FixedLevers fixed_levers(const TrainArgs& args) {
+  return {args.eval_chunk.has_value(), !args.eval_order.empty(), args.sampler_queue.has_value()};
+}
+
 }  // namespace
 
 void run_plan(PlanArgs& args) {
@@ -46,6 +50,7 @@ void run_plan(PlanArgs& args) {
   train::PlanRequest request;
   request.devices = t.devices;
   request.budget_bytes = o.memory_budget_bytes;
+  request.fixed = fixed_levers(t);
   // Boards without --memory-budget: the budget is the smallest board's memory
   // limit (its RAM less the OS reserve), what a worker gets under --emulate.
   if (!t.emulate.empty() && !request.budget_bytes) {
@@ -80,11 +85,12 @@ void run_plan(PlanArgs& args) {
   fmt::print("{}", train::format_plan(plan));
 }
 
-void refuse_unless_plan_fits(const TrainArgs& args, const graph::Graph* graph) {
-  const train::TrainOptions& o = args.options;
+std::vector<std::string> fit_plan_to_budget(TrainArgs& args, const graph::Graph* graph) {
+  train::TrainOptions& o = args.options;
   train::PlanRequest request;
   request.devices = args.devices;
   request.budget_bytes = o.memory_budget_bytes;
+  request.fixed = fixed_levers(args);
   request.placement = args.placement;
   request.strategies = {args.strategy};
   std::optional<graph::Graph> loaded;
@@ -99,7 +105,25 @@ void refuse_unless_plan_fits(const TrainArgs& args, const graph::Graph* graph) {
   }
   const train::Plan plan = train::make_plan(plan_graph, with_model_shape(o, plan_graph), request);
   const train::StrategyPlan& s = plan.strategies.front();
-  if (!plan.fits(s)) fail("{}", train::describe_misfit(plan, s));
+  if (!plan.fits(s)) {
+    if (!args.force) fail("{}", train::describe_misfit(plan, s));
+    fmt::print(stderr, "edgegnn: warning: {}; training anyway (--force)\n",
+               train::describe_misfit(plan, s));
+  }
+  std::vector<std::string> flags;
+  const train::MemoryLevers asked = o.levers;
+  o.levers = s.levers;
+  if (s.levers.eval_chunk_nodes != asked.eval_chunk_nodes)
+    flags.insert(flags.end(), {"--eval-chunk", std::to_string(s.levers.eval_chunk_nodes)});
+  if (s.levers.eval_project_first != asked.eval_project_first)
+    flags.insert(flags.end(), {"--eval-order", train::eval_order_name(s.levers.eval_project_first)});
+  if (s.levers.sampler_queue_depth != asked.sampler_queue_depth)
+    flags.insert(flags.end(), {"--sampler-queue", std::to_string(s.levers.sampler_queue_depth)});
+  if (!flags.empty() && o.progress)
+    fmt::print(stderr, "memory plan: largest device {} of {}, with {}{}\n",
+               runtime::format_bytes(s.largest_peak()), runtime::format_bytes(*o.memory_budget_bytes),
+               train::lever_flags(s), plan.fits(s) ? " (sized to fit)" : "");
+  return flags;
 }
 
 }  // namespace edgegnn::cli

@@ -64,9 +64,11 @@ bool is_worker(const TrainArgs& args) {
 
 // `--devices N` with no host settings: N workers of this same command on
 // loopback (under mpirun for --backend mpi), and this process waits for them.
-int launch_local_workers(const TrainArgs& args) {
+// `sized_levers`: flags of the levers the plan set, which workers do not plan.
+int launch_local_workers(const TrainArgs& args, const std::vector<std::string>& sized_levers) {
   std::vector<std::string> command{std::filesystem::read_symlink("/proc/self/exe").string()};
   command.insert(command.end(), args.command_line.begin() + 1, args.command_line.end());
+  command.insert(command.end(), sized_levers.begin(), sized_levers.end());
   // Emulated devices share this machine's cores instead of each taking all.
   if (args.options.threads == 0) {
     command.push_back("--threads");
@@ -163,6 +165,9 @@ void prepare_train_options(TrainArgs& args) {
   o.feature_dtype = graph::parse_feature_dtype(args.feature_dtype);
   o.decay_first_layer_only = args.weight_decay_layers == "first";
   o.progress = !args.quiet;
+  if (args.eval_chunk) o.levers.eval_chunk_nodes = *args.eval_chunk;
+  if (!args.eval_order.empty()) o.levers.eval_project_first = train::parse_eval_order(args.eval_order);
+  if (args.sampler_queue) o.levers.sampler_queue_depth = *args.sampler_queue;
   train::validate(o);
 }
 
@@ -176,11 +181,12 @@ int run_train(TrainArgs& args) {
   if (partitioned && !is_worker(args)) check_partition(o, args.devices);
   if (!args.emulate.empty() && !env(runtime::kWorkerEnv)) check_emulate(args);
   const bool distributed = args.strategy != "single";
-  const bool check_plan = o.memory_budget_bytes && !args.force && !is_worker(args);
-  if (distributed && !is_worker(args)) {
-    if (check_plan) refuse_unless_plan_fits(args, nullptr);
-    return launch_local_workers(args);
-  }
+  // Workers a launcher started run with the levers it planned; a multi-host
+  // worker plans nothing, and runs with the levers its flags give.
+  const bool plan = o.memory_budget_bytes && !is_worker(args);
+  if (distributed && !is_worker(args))
+    return launch_local_workers(args, plan ? fit_plan_to_budget(args, nullptr)
+                                           : std::vector<std::string>{});
 
   std::unique_ptr<comm::Communicator> communicator;
   int rank = 0;
@@ -215,7 +221,7 @@ int run_train(TrainArgs& args) {
   } else {
     g = graph::load_dataset(o.dataset, o.root, load);
   }
-  if (check_plan) refuse_unless_plan_fits(args, &g);
+  if (plan) fit_plan_to_budget(args, &g);
   // The watch reads the process's peak since start (VmHWM), so loading counts
   // though it starts now: after the plan, which names a misfit better.
   std::unique_ptr<runtime::MemoryWatch> watch;

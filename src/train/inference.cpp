@@ -6,7 +6,8 @@
 namespace edgegnn::train {
 
 torch::Tensor layerwise_inference(nn::GnnModel& model, const graph::Graph& g,
-                                  const GraphTensors& tensors, int64_t chunk_nodes) {
+                                  const GraphTensors& tensors, const MemoryLevers& levers) {
+  const int64_t chunk_nodes = levers.eval_chunk_nodes;
   check(chunk_nodes > 0, "evaluation chunk size must be positive");
   torch::NoGradGuard no_grad;
   const bool was_training = model->is_training();
@@ -16,6 +17,8 @@ torch::Tensor layerwise_inference(nn::GnnModel& model, const graph::Graph& g,
   // and root terms: aggregating narrow messages reads far less memory than
   // aggregating wide rows (Reddit's first layer: 256 floats per edge, not 602),
   // and a layer that narrows need never hold its wide input for all nodes.
+  // The first layer may instead aggregate the features chunk by chunk, never
+  // holding a table of every node's messages.
   auto narrows = [](nn::GraphConv& conv) { return 2 * conv.out_features() < conv.in_features(); };
   // The first layer reads the features as held; compressed, they are widened
   // a chunk at a time, never whole.
@@ -23,7 +26,8 @@ torch::Tensor layerwise_inference(nn::GnnModel& model, const graph::Graph& g,
   torch::Tensor messages, roots;
   for (int l = 0; l < num_layers; ++l) {
     nn::GraphConv& conv = model->conv(l);
-    if (!messages.defined() && conv.out_features() < conv.in_features())
+    if (!messages.defined() && conv.out_features() < conv.in_features() &&
+        (l > 0 || levers.eval_project_first))
       messages = x.map_rows([&](const torch::Tensor& rows) { return conv.message(rows); });
     nn::GraphConv* next = l + 1 < num_layers && narrows(model->conv(l + 1)) ? &model->conv(l + 1) : nullptr;
     torch::Tensor out, next_messages, next_roots;

@@ -1,6 +1,8 @@
 // Evaluation as reddit.py does it: layer-wise inference over all nodes with
 // all their neighbours (no sampling), one layer at a time for all nodes, in
 // node chunks so that only one layer's output for all nodes is held at once.
+// `levers` set the chunk and the first layer's order; the outputs agree to
+// float rounding whatever they are.
 #pragma once
 
 #include <cstdint>
@@ -10,6 +12,7 @@
 #include "graph/graph.h"
 #include "nn/gnn_model.h"
 #include "train/graph_tensors.h"
+#include "train/train_options.h"
 
 namespace edgegnn::train {
 
@@ -20,7 +23,7 @@ struct Accuracy {
 // The last layer's output for every node (num_nodes, num_classes), before
 // log-softmax. Runs in eval mode and restores the model's mode.
 torch::Tensor layerwise_inference(nn::GnnModel& model, const graph::Graph& g,
-                                  const GraphTensors& tensors, int64_t chunk_nodes);
+                                  const GraphTensors& tensors, const MemoryLevers& levers);
 
 // Accuracy of the argmax of `outputs` on each split (0 for an empty split).
 Accuracy split_accuracy(const torch::Tensor& outputs, const graph::Graph& g,

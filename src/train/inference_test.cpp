@@ -12,7 +12,8 @@ namespace {
 // Layer-wise inference in chunks, with its shortcuts, must give what one
 // full-graph forward pass gives. On tiny (16 features, 4 classes), hidden 12
 // takes the message path in both layers, holding layer 2's messages and roots
-// instead of layer 1's output; hidden 32 runs layer 1 plainly.
+// instead of layer 1's output; hidden 32 runs layer 1 plainly. Both orders of
+// the first layer (project every node first, or aggregate each chunk first).
 void expect_matches_full_forward(const std::string& kind, int64_t hidden) {
   graph::Graph g = graph::generate_synthetic(graph::synthetic_preset("tiny"), {/*seed=*/2});
   TrainOptions o;
@@ -23,9 +24,12 @@ void expect_matches_full_forward(const std::string& kind, int64_t hidden) {
   torch::NoGradGuard no_grad;
   torch::Tensor full = state.model->forward(
       tensors.features, full_layer_graphs(g, 2, state.model->normalization()));
-  torch::Tensor chunked = layerwise_inference(state.model, g, tensors, /*chunk_nodes=*/37);
-  EXPECT_TRUE(torch::allclose(torch::log_softmax(chunked, 1), full, 1e-5, 1e-5))
-      << kind << " hidden " << hidden;
+  for (bool project_first : {true, false}) {
+    const MemoryLevers levers{/*eval_chunk_nodes=*/37, project_first};
+    torch::Tensor chunked = layerwise_inference(state.model, g, tensors, levers);
+    EXPECT_TRUE(torch::allclose(torch::log_softmax(chunked, 1), full, 1e-5, 1e-5))
+        << kind << " hidden " << hidden << (project_first ? " project-first" : " aggregate-first");
+  }
 }
 
 TEST(LayerwiseInference, SageInChunksMatchesOneFullForward) {

@@ -31,8 +31,12 @@ constexpr int64_t kBackendBaseline = 5 * kMiB;
 // thread's malloc arena; a pipeline's layer ranks sample nothing.
 constexpr double kActivationFactor = 1.5;
 constexpr double kActivationFactorWithoutSampler = 1.0;
-// Batches the loader holds: its queue, the one being sampled, the one in use.
-constexpr int kBatchesInFlight = sample::LoaderOptions{}.queue_depth + 2;
+// The smallest evaluation chunk the planner sizes: below it, per-chunk
+// overheads grow and the memory saved is a few MiB.
+constexpr int64_t kSmallestEvalChunk = 512;
+
+// Batches a loader holds: its queue, the one being sampled, the one in use.
+int batches_in_flight(const MemoryLevers& levers) { return levers.sampler_queue_depth + 2; }
 
 struct Dims {
   std::vector<int64_t> in, out;  // per layer
@@ -93,24 +97,33 @@ int64_t training_bytes(const BatchShape& s, const Dims& d, int first, int last,
   return static_cast<int64_t>(floats * kFloat * factor);
 }
 
-// Layer-wise evaluation of layers [first, last) over `rows` output rows, as
-// layerwise_inference does it: a narrowing layer's input is all rows' messages
-// (`input_rows` of them: own and halo), else its input table; its output is
-// the next narrowing layer's messages and root terms, or its rows; chunk
-// temporaries beside.
-int64_t evaluation_bytes(const Dims& d, int64_t rows, int64_t input_rows, int64_t chunk,
-                         int first, int last) {
+// A chunk's temporaries in layer-wise evaluation: its aggregated input
+// (`aggregated` wide), the two linear terms and their sum (`out` wide), and its
+// CSR's columns (`edge_bytes` each).
+int64_t chunk_bytes(int64_t chunk, int64_t aggregated, int64_t out, double degree,
+                    int64_t edge_bytes) {
+  return chunk * (aggregated + 3 * out) * kFloat + bytes(chunk * degree, edge_bytes);
+}
+
+// Layer-wise evaluation over all `rows` nodes, as layerwise_inference does it:
+// a narrowing layer's input is all rows' messages (the first layer's only when
+// it projects first), else its input table, the first layer's being the
+// features held; its output is the next narrowing layer's messages and root
+// terms, or its rows; a chunk's temporaries beside.
+int64_t evaluation_bytes(const Dims& d, int64_t rows, double degree, int64_t edge_bytes,
+                         const MemoryLevers& levers) {
   int64_t peak = 0;
   const int num_layers = static_cast<int>(d.in.size());
   auto narrows = [&](int l) { return 2 * d.out[l] < d.in[l]; };
-  for (int l = first; l < last; ++l) {
-    const int64_t input = d.out[l] < d.in[l] ? input_rows * d.out[l]
-                          : l > 0            ? input_rows * d.in[l]
-                                             : 0;
+  for (int l = 0; l < num_layers; ++l) {
+    const bool messages = d.out[l] < d.in[l] && (l > 0 || levers.eval_project_first);
+    const int64_t input = messages ? rows * d.out[l] : l > 0 ? rows * d.in[l] : 0;
     const int64_t output =
         l + 1 < num_layers && narrows(l + 1) ? 2 * rows * d.out[l + 1] : rows * d.out[l];
-    const int64_t temps = std::min(chunk, rows) * (d.in[l] + 3 * d.out[l]);
-    peak = std::max(peak, (input + output + temps) * kFloat);
+    const int64_t chunk = std::min(levers.eval_chunk_nodes, rows);
+    peak = std::max(peak, (input + output) * kFloat +
+                              chunk_bytes(chunk, messages ? d.out[l] : d.in[l], d.out[l], degree,
+                                          edge_bytes));
   }
   return peak;
 }
@@ -130,9 +143,14 @@ int64_t random_halo(const graph::Graph& g, int parts) {
 
 class Planner {
  public:
-  Planner(const PlanGraph& g, const TrainOptions& o, const PlanRequest& r, const BatchShape& s)
-      : g_(g), o_(o), r_(r), shape_(s), dims_(layer_dims(o.model)) {
+  // `halo_estimate`: a part's halo under a random cut, when no partition is given.
+  Planner(const PlanGraph& g, const TrainOptions& o, const PlanRequest& r, const BatchShape& s,
+          int64_t halo_estimate)
+      : g_(g), o_(o), r_(r), shape_(s), dims_(layer_dims(o.model)), halo_estimate_(halo_estimate) {
     num_train_ = g.num_train;
+    degree_ = g.num_nodes > 0 ? double(g.num_edges) / g.num_nodes : 0;
+    // A chunk's CSR columns, and GCN's edge weights.
+    edge_bytes_ = o.model.kind == "gcn" ? 8 : 4;
     steps_ = o.full_batch ? 1 : (num_train_ + o.batch_size - 1) / o.batch_size;
     model_bytes_ = num_parameters(o.model) * kFloat;
   }
@@ -140,6 +158,7 @@ class Planner {
   StrategyPlan plan(const std::string& strategy) const {
     StrategyPlan p;
     p.strategy = strategy;
+    p.levers = o_.levers;
     p.devices = strategy == "single" ? 1 : r_.devices;
     if (strategy == "single") p.ranks = {single()};
     if (strategy == "data") p.ranks = data(p.note);
@@ -161,7 +180,8 @@ class Planner {
   // Weights, gradients and Adam's two moments; every rank holds the whole model.
   int64_t model_memory() const { return 4 * model_bytes_; }
 
-  RankPlan whole_graph_rank(int rank, const BatchShape& s, int devices) const {
+  // `comm`: buffers held through both phases.
+  RankPlan whole_graph_rank(int rank, const BatchShape& s, int devices, int64_t comm) const {
     RankPlan p;
     p.rank = rank;
     p.roles = devices == 1 ? "all" : "replica";
@@ -170,20 +190,30 @@ class Planner {
     m.structure = structure_bytes(g_.num_nodes, g_.num_edges);
     m.features = feature_bytes(g_.num_nodes);
     m.labels = label_bytes();
-    m.batches = kBatchesInFlight * batch_bytes(s);
-    set_activations(m, training_bytes(s, dims_, 0, o_.model.num_layers, true),
-                    evaluation_bytes(dims_, g_.num_nodes, g_.num_nodes, o_.eval_chunk_nodes, 0,
-                                     o_.model.num_layers));
+    set_peak_phase(m,
+                   {batches_in_flight(o_.levers) * batch_bytes(s),
+                    training_bytes(s, dims_, 0, o_.model.num_layers, true), comm},
+                   {0, evaluation_bytes(dims_, g_.num_nodes, degree_, edge_bytes_, o_.levers), comm});
     m.model = model_memory();
     return p;
   }
 
-  static void set_activations(MemoryParts& m, int64_t training, int64_t evaluation) {
-    m.activations = std::max(training, evaluation);
-    m.eval_sets_peak = evaluation > training;
+  // What a rank holds beside its arrays in training or in evaluation. The
+  // trainer returns freed heap between the two, so its peak is one phase's.
+  struct Phase {
+    int64_t batches = 0, activations = 0, comm = 0;
+    int64_t total() const { return batches + activations + comm; }
+  };
+
+  static void set_peak_phase(MemoryParts& m, const Phase& training, const Phase& evaluation) {
+    m.eval_sets_peak = evaluation.total() > training.total();
+    const Phase& p = m.eval_sets_peak ? evaluation : training;
+    m.batches = p.batches;
+    m.activations = p.activations;
+    m.comm = p.comm;
   }
 
-  RankPlan single() const { return whole_graph_rank(0, shape_, 1); }
+  RankPlan single() const { return whole_graph_rank(0, shape_, 1, 0); }
 
   // Ring allreduce: each device sends 2 (N-1)/N of the gradients per step.
   int64_t allreduce_bytes_per_epoch(int devices) const {
@@ -199,8 +229,8 @@ class Planner {
     std::vector<RankPlan> ranks;
     const BatchShape s = scaled(shape_, 1.0 / n);
     for (int k = 0; k < n; ++k) {
-      RankPlan p = whole_graph_rank(k, s, n);
-      p.memory.comm = 2 * model_bytes_;  // the buckets' flat gradients, sent and summed
+      // The buckets' flat gradients, sent and summed.
+      RankPlan p = whole_graph_rank(k, s, n, 2 * model_bytes_);
       p.bytes_sent_per_epoch = allreduce_bytes_per_epoch(n);
       ranks.push_back(p);
     }
@@ -227,40 +257,46 @@ class Planner {
       m.baseline = kProcessBaseline + kBackendBaseline;
       m.labels = label_bytes();
       m.model = model_memory();
+      const int64_t eval_chunk = std::min(o_.levers.eval_chunk_nodes, g_.num_nodes);
+      Phase training, evaluation;
       if (placement.sampler == k) {
         m.structure = structure_bytes(g_.num_nodes, g_.num_edges);
-        m.batches = kBatchesInFlight * batch_bytes(shape_);
-        // Every layer's block and the seeds' labels go out.
-        m.comm = batch_bytes(shape_);
+        training.batches = batches_in_flight(o_.levers) * batch_bytes(shape_);
+        // Every layer's block and the seeds' labels go out; in evaluation, a
+        // chunk's block, built and packed.
+        training.comm = batch_bytes(shape_);
+        evaluation.comm = 2 * bytes(eval_chunk * degree_, edge_bytes_);
         p.bytes_sent_per_epoch = steps_ * (batch_bytes(shape_) + bytes(shape_.dst.back(), 8));
       }
       if (placement.features == k) m.features = feature_bytes(g_.num_nodes);
-      int64_t training = 0, evaluation = 0;
       for (int l = 0; l < layers; ++l) {
         if (!placement.runs_layer(k, l)) continue;
-        training += training_bytes(shape_, dims_, l, l + 1, true,
-                                   placement.sampler == k ? kActivationFactor
-                                                          : kActivationFactorWithoutSampler);
+        training.activations +=
+            training_bytes(shape_, dims_, l, l + 1, true,
+                           placement.sampler == k ? kActivationFactor
+                                                  : kActivationFactorWithoutSampler);
         // Input rows received (and their gradients sent back); output rows
         // sent (and their gradients received).
         const int64_t in_rows = l > 0 ? bytes(shape_.src[l], dims_.in[l] * kFloat) : 0;
         const int64_t out_rows =
             l + 1 < layers ? bytes(shape_.src[l + 1], dims_.in[l + 1] * kFloat) : 0;
-        m.comm += 2 * (in_rows + out_rows);
-        m.batches += batch_bytes(shape_, l) - batch_bytes(shape_, l + 1);
+        training.comm += 2 * (in_rows + out_rows);
+        training.batches += batch_bytes(shape_, l) - batch_bytes(shape_, l + 1);
         if (l > 0 && placement.layers[l - 1] != k) p.bytes_sent_per_epoch += steps_ * in_rows;
         if (l + 1 < layers && placement.layers[l + 1] != k) p.bytes_sent_per_epoch += steps_ * out_rows;
-        // Layer 1 streams chunks of its output; a later layer gathers all
-        // nodes' input rows as they arrive, then its output.
+        // Layer 1 aggregates the features and streams chunks of its output; a
+        // later layer gathers all nodes' input rows as they arrive, then its
+        // output (or messages). A chunk's temporaries are as wide as its input:
+        // aggregated, or the rows received.
         const int64_t chunk_temps =
-            std::min(o_.eval_chunk_nodes, g_.num_nodes) * (dims_.in[l] + 3 * dims_.out[l]) * kFloat;
-        evaluation = std::max(
-            evaluation, chunk_temps + (l == 0 ? 0
-                                              : g_.num_nodes * (dims_.in[l] + dims_.out[l]) * kFloat));
+            chunk_bytes(eval_chunk, dims_.in[l], dims_.out[l], degree_, edge_bytes_);
+        evaluation.activations = std::max(
+            evaluation.activations,
+            chunk_temps + (l == 0 ? 0 : g_.num_nodes * (dims_.in[l] + dims_.out[l]) * kFloat));
         // After each epoch the owner broadcasts the layer's weights and Adam moments.
         p.bytes_sent_per_epoch += 3 * model_bytes_ / layers;
       }
-      set_activations(m, training, evaluation);
+      set_peak_phase(m, training, evaluation);
     }
     note = "each rank holds only its roles' arrays";
     return ranks;
@@ -281,7 +317,6 @@ class Planner {
       note = fmt::format("the partition has {} parts, not {}", summary->parts.size(), n);
       return {};
     }
-    const int64_t halo_estimate = summary ? 0 : g_.graph ? random_halo(*g_.graph, n) : 0;
     std::vector<RankPlan> ranks;
     for (int k = 0; k < n; ++k) {
       partition::PartStats part;
@@ -292,7 +327,7 @@ class Planner {
         part.num_edges = (g_.num_edges + n - 1) / n;
         part.num_remote_edges = part.num_edges * (n - 1) / n;
         part.num_train = (num_train_ + n - 1) / n;
-        part.num_halo = halo_estimate;
+        part.num_halo = halo_estimate_;
       }
       const double share = num_train_ > 0 ? double(part.num_train) / num_train_ : 1.0 / n;
       const double remote = part.num_edges > 0 ? double(part.num_remote_edges) / part.num_edges : 0;
@@ -309,26 +344,35 @@ class Planner {
       const int64_t cache = std::min(o_.feature_cache_bytes, part.num_halo * row);
       m.features = feature_bytes(part.num_nodes) + cache / row * row;
       m.labels = part.num_nodes * (4 + 3);
-      m.batches = kBatchesInFlight * batch_bytes(s);
+
       // Layer 1 reads gathered input rows: the remote ones arrive in a buffer
       // and are copied in beside the own ones; rows asked by others go out.
       // An input node L hops from a seed is remote unless every hop stayed in
       // the part: a 2-layer batch fetches far more than the edge cut.
       const double fetched =
           s.src[0] * (1 - std::pow(1 - remote, static_cast<double>(s.src.size())));
-      m.comm = bytes(s.src[0], row) + 2 * bytes(fetched, row) + 2 * model_bytes_;
+      const int64_t training_comm = bytes(s.src[0], row) + 2 * bytes(fetched, row) + 2 * model_bytes_;
       const int64_t own = part.num_nodes, with_halo = own + part.num_halo;
       // Evaluation per layer: the layer's input held, the table of own and
       // halo rows (or messages), and beside it first the own rows it was
-      // filled from, then the output.
+      // filled from, then the output and a chunk's temporaries, whose
+      // columns are remapped into a vector and copied into a tensor.
+      const double part_degree = own > 0 ? double(part.num_edges) / own : 0;
+      const int64_t chunk = std::min(o_.levers.eval_chunk_nodes, own);
       int64_t eval = 0;
       for (int l = 0; l < o_.model.num_layers; ++l) {
         const int64_t width = dims_.out[l] < dims_.in[l] ? dims_.out[l] : dims_.in[l];
         const int64_t held = l > 0 ? own * dims_.in[l] : 0;
-        eval = std::max(eval, (held + with_halo * width + own * std::max(width, dims_.out[l])) *
-                                  kFloat);
+        const int64_t filling = own * width * kFloat;
+        const int64_t computing =
+            own * dims_.out[l] * kFloat + chunk_bytes(chunk, width, dims_.out[l], part_degree, 8);
+        eval = std::max(eval, (held + with_halo * width) * kFloat + std::max(filling, computing));
       }
-      set_activations(m, training_bytes(s, dims_, 0, o_.model.num_layers, false), eval);
+      // A batch is sampled in the step, none ahead.
+      set_peak_phase(m,
+                     {batch_bytes(s), training_bytes(s, dims_, 0, o_.model.num_layers, false),
+                      training_comm},
+                     {0, eval, 2 * model_bytes_});
       m.model = model_memory();
       // Rows it serves others, as many as it fetches when parts are alike;
       // node ids of the distributed sampler's two exchanges per hop.
@@ -350,12 +394,39 @@ class Planner {
   const PlanRequest& r_;
   const BatchShape& shape_;
   const Dims dims_;
+  const int64_t halo_estimate_;
+  double degree_ = 0;
+  int64_t edge_bytes_ = 4;
   int64_t num_train_ = 0;
   int64_t steps_ = 0;
   int64_t model_bytes_ = 0;
 };
 
 std::string mib(int64_t b) { return fmt::format("{:.0f}", b / double(kMiB)); }
+
+// The levers to try for `strategy`, most preferred first: the options' own,
+// then, for those not fixed and that change the strategy's memory, smaller.
+// Without a budget, only the options' own.
+std::vector<MemoryLevers> lever_candidates(const MemoryLevers& start, const PlanRequest& request,
+                                           const std::string& strategy) {
+  if (!request.budget_bytes) return {start};
+  const FixedLevers& fixed = request.fixed;
+  // Only layerwise_inference has a choice of order; partition samples in the step.
+  const bool whole_graph = strategy == "single" || strategy == "data";
+  std::vector<bool> orders{start.eval_project_first};
+  if (!fixed.eval_project_first && whole_graph && start.eval_project_first) orders.push_back(false);
+  std::vector<int64_t> chunks{start.eval_chunk_nodes};
+  if (!fixed.eval_chunk_nodes)
+    for (int64_t c = start.eval_chunk_nodes / 2; c >= kSmallestEvalChunk; c /= 2) chunks.push_back(c);
+  std::vector<int> queues{start.sampler_queue_depth};
+  if (!fixed.sampler_queue_depth && strategy != "partition")
+    for (int q = start.sampler_queue_depth - 1; q >= 1; --q) queues.push_back(q);
+  std::vector<MemoryLevers> out;
+  for (bool order : orders)
+    for (int64_t chunk : chunks)
+      for (int queue : queues) out.push_back({chunk, order, queue});
+  return out;
+}
 
 }  // namespace
 
@@ -453,13 +524,27 @@ Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRe
     plan.shape = estimate_batch_shape(graph.num_nodes, graph.num_edges, options.fanouts,
                                       options.batch_size);
   }
-  const Planner planner(graph, options, request, plan.shape);
   std::vector<std::string> names = request.strategies;
   if (names.empty()) names = {"single", "data", "pipeline", "partition"};
+  const bool estimate_halo = !request.partition && graph.graph &&
+                             std::find(names.begin(), names.end(), "partition") != names.end();
+  const int64_t halo = estimate_halo ? random_halo(*graph.graph, request.devices) : 0;
   for (const std::string& name : names) {
     check(name == "single" || name == "data" || name == "pipeline" || name == "partition",
           "--strategy: '{}' is not available (single, data, pipeline, partition)", name);
-    plan.strategies.push_back(planner.plan(name));
+    std::optional<StrategyPlan> chosen;
+    for (const MemoryLevers& levers : lever_candidates(options.levers, request, name)) {
+      TrainOptions o = options;
+      o.levers = levers;
+      StrategyPlan p = Planner(graph, o, request, plan.shape, halo).plan(name);
+      if (!p.runnable() || plan.fits(p)) {
+        chosen = p;
+        break;
+      }
+      if (!chosen || p.largest_peak() < chosen->largest_peak()) chosen = p;
+    }
+    chosen->levers_sized = chosen->levers != options.levers;
+    plan.strategies.push_back(*chosen);
   }
   const StrategyPlan* best = nullptr;
   for (const StrategyPlan& s : plan.strategies) {
@@ -505,8 +590,10 @@ std::string format_plan(const Plan& plan) {
                                                        fits ? "fits" : "DOES NOT FIT")
                                          : "",
                        s.note.empty() ? "" : "; ", s.note);
+    out += fmt::format("{:<10}       with {}{}\n", "", lever_flags(s),
+                       s.levers_sized ? (fits ? " (sized to fit)" : " (the smallest tried)") : "");
   }
-  out += "activ: the larger of training's and evaluation's working set (e: evaluation's)\n";
+  out += "batch, activ, comm: of the phase that sets the peak, training or evaluation (e)\n";
   if (plan.budget_bytes)
     out += plan.recommended.empty()
                ? "recommended: none fits; lower --batch-size or --hidden, or add devices\n"
@@ -531,7 +618,12 @@ nlohmann::json plan_json(const Plan& plan) {
                       {"fits", plan.fits(s)},
                       {"note", s.note},
                       {"largest_peak_bytes", s.largest_peak()},
-                      {"largest_bytes_sent_per_epoch", s.largest_bytes_sent()}};
+                      {"largest_bytes_sent_per_epoch", s.largest_bytes_sent()},
+                      {"levers",
+                       {{"eval_chunk_nodes", s.levers.eval_chunk_nodes},
+                        {"eval_order", eval_order_name(s.levers.eval_project_first)},
+                        {"sampler_queue_depth", s.levers.sampler_queue_depth},
+                        {"sized", s.levers_sized}}}};
     js["ranks"] = nlohmann::json::array();
     for (const RankPlan& r : s.ranks) {
       const MemoryParts& m = r.memory;
@@ -554,6 +646,14 @@ nlohmann::json plan_json(const Plan& plan) {
   return j;
 }
 
+std::string lever_flags(const StrategyPlan& s) {
+  std::string flags = fmt::format("--eval-chunk {}", s.levers.eval_chunk_nodes);
+  if (s.strategy == "single" || s.strategy == "data")
+    flags += fmt::format(" --eval-order {}", eval_order_name(s.levers.eval_project_first));
+  if (s.strategy != "partition") flags += fmt::format(" --sampler-queue {}", s.levers.sampler_queue_depth);
+  return flags;
+}
+
 std::string describe_misfit(const Plan& plan, const StrategyPlan& s) {
   if (!s.runnable()) return fmt::format("--strategy {}: {}", s.strategy, s.note);
   const RankPlan* worst = &s.ranks.front();
@@ -563,12 +663,12 @@ std::string describe_misfit(const Plan& plan, const StrategyPlan& s) {
   return fmt::format(
       "--memory-budget {}: the plan for --strategy {} on {} device(s) needs {} on rank {} ({}): "
       "baseline {}, structure {}, features {}, labels {}, batches {}, {} {}, model {}, comm {} "
-      "MiB; see 'edgegnn plan', or --force to run anyway",
+      "MiB{}; see 'edgegnn plan', or --force to run anyway",
       runtime::format_bytes(plan.budget_bytes.value_or(0)), s.strategy, s.devices,
       runtime::format_bytes(m.total()), worst->rank, worst->roles, mib(m.baseline),
       mib(m.structure), mib(m.features), mib(m.labels), mib(m.batches),
       m.eval_sets_peak ? "evaluation" : "activations", mib(m.activations), mib(m.model),
-      mib(m.comm));
+      mib(m.comm), s.levers_sized ? ", even with " + lever_flags(s) : "");
 }
 
 }  // namespace edgegnn::train

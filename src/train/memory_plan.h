@@ -2,13 +2,19 @@
 // what holds it, whether it fits a per-device budget, and the bytes each device
 // sends per epoch; `edgegnn plan` prints it and `train --memory-budget` checks it.
 //
+// With a budget, the plan also sizes the memory levers the user left unset
+// (TrainOptions::levers): for each strategy, the fastest settings that fit,
+// preferring a first layer that projects first, then the largest evaluation
+// chunk, then the deepest sampler queue.
+//
 // The estimate is an account of the arrays a rank holds (structure, features,
-// labels, the model and Adam's two moments), of the batches in flight (their
-// shape sampled from a few real mini-batches of the run's seeds and fanouts, or
-// estimated when the graph is not at hand), and of the larger of training's
-// working set (the tensors autograd keeps per layer, times a factor measured on
-// this code) and evaluation's (layer-wise tables over all nodes). The trainer
-// returns freed heap to the system between the two phases, so they do not add.
+// labels, the model and Adam's two moments), and of the larger of two phases:
+// training (the batches in flight, their shape sampled from a few real
+// mini-batches of the run's seeds and fanouts or estimated when the graph is
+// not at hand; the tensors autograd keeps per layer, times a factor measured on
+// this code; communication buffers) and evaluation (layer-wise tables over all
+// nodes, a chunk's temporaries). The trainer returns freed heap to the system
+// between the two phases, so they do not add.
 // Constants measured here are in memory_plan.cpp with the runs they come from;
 // bench/run-plan compares estimates with measured peaks.
 //
@@ -49,8 +55,11 @@ struct MemoryParts {
   int64_t structure = 0;    // CSR, global ids, partition book
   int64_t features = 0;     // feature rows held (own part, cache)
   int64_t labels = 0;       // labels and split masks
+  // Batches, activations and comm are those of the phase, training or
+  // evaluation, whose sum is the larger: the trainer returns freed heap between
+  // the two, so they do not add.
   int64_t batches = 0;      // sampled blocks in flight (queue, micro-batches)
-  int64_t activations = 0;  // training's or evaluation's working set, the larger
+  int64_t activations = 0;  // the phase's working set
   int64_t model = 0;        // weights, gradients, Adam moments
   int64_t comm = 0;         // gradient buckets, fetched rows, messages
   bool eval_sets_peak = false;
@@ -70,6 +79,8 @@ struct RankPlan {
 struct StrategyPlan {
   std::string strategy;
   int devices = 1;
+  MemoryLevers levers;        // as planned: given, default, or sized to the budget
+  bool levers_sized = false;  // some differ from those asked for, to fit
   std::vector<RankPlan> ranks;
   std::string note;  // why it cannot run, or what the estimate assumes
 
@@ -78,9 +89,16 @@ struct StrategyPlan {
   int64_t largest_bytes_sent() const;
 };
 
+// Levers the user gave (the run's TrainOptions hold their values): the plan
+// keeps them and sizes the others.
+struct FixedLevers {
+  bool eval_chunk_nodes = false, eval_project_first = false, sampler_queue_depth = false;
+};
+
 struct PlanRequest {
   int devices = 1;
   std::optional<int64_t> budget_bytes;
+  FixedLevers fixed;
   std::vector<std::string> strategies;  // empty: all four
   std::string placement;                // pipeline: --placement, "" = the default
   // The partition to be trained on, from its partition.json; without one,
@@ -106,11 +124,16 @@ struct Plan {
 };
 
 // Plans `request` for a run with `options` on `graph`; the structure, when
-// held, gives sampled batch shapes and the degrees for halo estimates.
+// held, gives sampled batch shapes and the degrees for halo estimates. With a
+// budget, each strategy's levers are sized to fit it where they can be; where
+// none fit, the plan is the one with the smallest largest peak.
 Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRequest& request);
 
 std::string format_plan(const Plan& plan);
 nlohmann::json plan_json(const Plan& plan);
+
+// The levers as `train` flags, those that apply to the strategy.
+std::string lever_flags(const StrategyPlan& strategy);
 
 // The refusal of `train --memory-budget` for a plan that does not fit: one
 // line with the largest rank's parts.

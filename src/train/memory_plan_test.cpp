@@ -106,9 +106,11 @@ TEST(MemoryPlan, RecommendsTheFittingStrategyThatSendsLeast) {
   Tiny t("synthetic-reddit-mini", 1024);
   const Plan roomy = t.plan(4, int64_t{8} << 30);
   EXPECT_EQ(roomy.recommended, "single");  // fits, sends nothing
-  // Between a part's peak and every other strategy's: only parts fit.
+  // Between a part's peak and every other strategy's, with its levers as
+  // small as they go (a budget nothing fits): only parts fit.
+  const Plan smallest = t.plan(4, int64_t{1} << 20);
   int64_t others = INT64_MAX;
-  for (const StrategyPlan& s : roomy.strategies)
+  for (const StrategyPlan& s : smallest.strategies)
     if (s.runnable() && s.strategy != "partition") others = std::min(others, s.largest_peak());
   const int64_t part = strategy(roomy, "partition").largest_peak();
   ASSERT_LT(part, others);
@@ -120,6 +122,88 @@ TEST(MemoryPlan, RecommendsTheFittingStrategyThatSendsLeast) {
   const Plan none = t.plan(2, int64_t{1} << 20);
   EXPECT_EQ(none.recommended, "");
   EXPECT_NE(format_plan(none).find("none fits"), std::string::npos);
+}
+
+// Reddit's counts, without its structure: shapes are estimated.
+struct RedditCounts {
+  PlanGraph g{232965, 114615892, 602, 41, 153431, nullptr};
+  TrainOptions o;
+  RedditCounts() {
+    o.model.in_features = 602;
+    o.model.num_classes = 41;
+  }
+  Plan plan(int devices, std::optional<int64_t> budget = {}, FixedLevers fixed = {}) const {
+    PlanRequest r;
+    r.devices = devices;
+    r.budget_bytes = budget;
+    r.fixed = fixed;
+    return make_plan(g, o, r);
+  }
+  MemoryParts rank0(const std::string& name, int devices) const {
+    return strategy(plan(devices), name).ranks.at(0).memory;
+  }
+};
+
+// A Reddit replica's peak is evaluation's, most of it the first layer's table
+// of every node's messages (256 floats each).
+TEST(MemoryPlan, LeversShrinkWhatTheyShould) {
+  RedditCounts r;
+  const MemoryParts table = r.rank0("data", 4);
+  ASSERT_TRUE(table.eval_sets_peak);
+  r.o.levers.eval_project_first = false;
+  const MemoryParts chunked = r.rank0("data", 4);
+  ASSERT_TRUE(chunked.eval_sets_peak);
+  // Gone, the table; come, a chunk's aggregated features: 602 wide, not 256.
+  const int64_t chunk = r.o.levers.eval_chunk_nodes;
+  EXPECT_EQ(table.total() - chunked.total(), r.g.num_nodes * 256 * 4 - chunk * (602 - 256) * 4);
+  r.o.levers.eval_chunk_nodes = 1024;
+  EXPECT_LT(r.rank0("data", 4).total(), chunked.total());
+  // The queue holds training's batches, and a single device's peak is training's.
+  const MemoryParts queue2 = r.rank0("single", 1);
+  ASSERT_FALSE(queue2.eval_sets_peak);
+  r.o.levers.sampler_queue_depth = 6;
+  EXPECT_EQ(r.rank0("single", 1).batches, 2 * queue2.batches);  // 8 batches in flight, not 4
+}
+
+// Without a budget the levers are the options'; with one, the plan keeps
+// them where they fit, else takes the fastest that fit, and never changes
+// one the user gave.
+TEST(MemoryPlan, SizesTheLeversToTheBudget) {
+  RedditCounts r;
+  const StrategyPlan free = strategy(r.plan(4), "data");
+  EXPECT_EQ(free.levers, MemoryLevers{});
+  EXPECT_FALSE(free.levers_sized);
+  EXPECT_EQ(strategy(r.plan(4, free.largest_peak()), "data").levers, MemoryLevers{});
+
+  // A smaller chunk frees a few MiB, and is tried before the table goes.
+  const Plan close = r.plan(4, free.largest_peak() - (16 << 20));
+  const StrategyPlan& smaller = strategy(close, "data");
+  EXPECT_TRUE(close.fits(smaller));
+  EXPECT_TRUE(smaller.levers_sized);
+  EXPECT_TRUE(smaller.levers.eval_project_first);
+  EXPECT_LT(smaller.levers.eval_chunk_nodes, 8192);
+
+  const int64_t budget = free.largest_peak() - (150 << 20);
+  const Plan tight = r.plan(4, budget);
+  const StrategyPlan& sized = strategy(tight, "data");
+  EXPECT_TRUE(tight.fits(sized));
+  EXPECT_FALSE(sized.levers.eval_project_first);
+  EXPECT_NE(format_plan(tight).find("--eval-order aggregate-first"), std::string::npos)
+      << format_plan(tight);
+  EXPECT_NE(format_plan(tight).find("(sized to fit)"), std::string::npos);
+
+  FixedLevers given;
+  given.eval_project_first = true;
+  const Plan kept = r.plan(4, budget, given);
+  const StrategyPlan& k = kept.strategies.at(1);
+  ASSERT_EQ(k.strategy, "data");
+  EXPECT_TRUE(k.levers.eval_project_first);
+  EXPECT_FALSE(kept.fits(k));
+  // What it shows is the smallest it tried: the smallest chunk.
+  EXPECT_EQ(k.levers.eval_chunk_nodes, 512);
+  EXPECT_NE(describe_misfit(kept, k).find("even with --eval-chunk 512 --eval-order project-first"),
+            std::string::npos)
+      << describe_misfit(kept, k);
 }
 
 TEST(MemoryPlan, MisfitNamesTheBudgetTheRankAndItsParts) {

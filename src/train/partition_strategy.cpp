@@ -171,7 +171,7 @@ Accuracy PartitionStrategy::evaluate() {
   nn::GnnModel& model = state_.model;
   model->eval();
   const graph::Graph& part = view_.part;
-  const int64_t own = part.num_nodes, chunk = options_.eval_chunk_nodes;
+  const int64_t own = part.num_nodes, chunk = options_.levers.eval_chunk_nodes;
   // The first layer's input: the part's features as held. Compressed, they
   // are widened a chunk at a time into messages; a layer that does not narrow
   // widens them whole, as its table of own and halo rows is float32 anyway.

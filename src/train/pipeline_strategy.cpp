@@ -101,8 +101,9 @@ EpochStats PipelineStrategy::run_epoch(int64_t epoch, runtime::Progress& progres
   const int num_micro = options_.micro_batches;
   std::unique_ptr<sample::BatchLoader> loader;
   if (sampler_) {
-    loader = std::make_unique<sample::BatchLoader>(
-        *sampler_, train_nodes_, sample::LoaderOptions{options_.batch_size, epoch, options_.seed});
+    sample::LoaderOptions batches{options_.batch_size, epoch, options_.seed};
+    batches.queue_depth = options_.levers.sampler_queue_depth;
+    loader = std::make_unique<sample::BatchLoader>(*sampler_, train_nodes_, batches);
   }
   progress.start_epoch(epoch, options_.epochs, num_batches);
   state_.model->train();
@@ -255,7 +256,7 @@ Accuracy PipelineStrategy::run_evaluation() {
   nn::GnnModel& model = state_.model;
   model->eval();
   const int num_layers = placement_.num_layers();
-  const int64_t n = graph_.num_nodes, chunk = options_.eval_chunk_nodes;
+  const int64_t n = graph_.num_nodes, chunk = options_.levers.eval_chunk_nodes;
   const int me = comm_.rank();
   nn::FeatureMatrix input = tensors_.features;  // all nodes' input of the layer this rank runs next
   torch::Tensor next_input;                     // gathered from the layer before

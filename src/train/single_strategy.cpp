@@ -32,7 +32,9 @@ EpochStats SingleStrategy::train_epoch(int64_t epoch, runtime::Progress& progres
 }
 
 sample::LoaderOptions SingleStrategy::loader_options(int64_t epoch) const {
-  return {options_.batch_size, epoch, options_.seed};
+  sample::LoaderOptions loader{options_.batch_size, epoch, options_.seed};
+  loader.queue_depth = options_.levers.sampler_queue_depth;
+  return loader;
 }
 
 EpochStats SingleStrategy::train_full_batch(runtime::Progress& progress) {
@@ -56,7 +58,7 @@ EpochStats SingleStrategy::train_full_batch(runtime::Progress& progress) {
 
 Accuracy SingleStrategy::evaluate() {
   torch::Tensor predictions =
-      layerwise_inference(state_.model, graph_, tensors_, options_.eval_chunk_nodes);
+      layerwise_inference(state_.model, graph_, tensors_, options_.levers);
   return split_accuracy(predictions, graph_, tensors_);
 }
 

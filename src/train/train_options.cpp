@@ -4,6 +4,16 @@
 
 namespace edgegnn::train {
 
+bool parse_eval_order(const std::string& order) {
+  check(order == "project-first" || order == "aggregate-first",
+        "--eval-order: '{}' is not an order (project-first, aggregate-first)", order);
+  return order == "project-first";
+}
+
+const char* eval_order_name(bool project_first) {
+  return project_first ? "project-first" : "aggregate-first";
+}
+
 void validate(const TrainOptions& o) {
   check(o.model.kind == "sage" || o.model.kind == "gcn", "--model: unknown model '{}' (sage, gcn)",
         o.model.kind);
@@ -25,6 +35,10 @@ void validate(const TrainOptions& o) {
   check(o.gradient_bucket_bytes > 0, "--bucket-size: {} bytes is not a positive size",
         o.gradient_bucket_bytes);
   check(o.micro_batches >= 1, "--micro-batches: {} is not a positive count", o.micro_batches);
+  check(o.levers.eval_chunk_nodes > 0, "--eval-chunk: {} is not a positive node count",
+        o.levers.eval_chunk_nodes);
+  check(o.levers.sampler_queue_depth > 0, "--sampler-queue: {} is not a positive batch count",
+        o.levers.sampler_queue_depth);
   check(o.eval_every >= 0, "--eval-every: {} is negative", o.eval_every);
   check(!o.resume || !o.checkpoint_dir.empty(), "--resume: needs --checkpoint DIR to resume from");
 }

@@ -13,6 +13,24 @@
 
 namespace edgegnn::train {
 
+// Settings that trade time for memory and leave what is learned unchanged.
+// `train --memory-budget` sizes those the user left unset (memory_plan.h).
+struct MemoryLevers {
+  int64_t eval_chunk_nodes = 8192;  // nodes per chunk in layer-wise evaluation
+  // Evaluation's first layer, when it narrows: project every node's features
+  // into a table of messages, then aggregate those (Reddit: 256 floats per
+  // edge, not 602), or aggregate the features a chunk at a time and project
+  // the chunk: slower, with no table of every node's messages.
+  bool eval_project_first = true;
+  int sampler_queue_depth = 2;  // mini-batches sampled ahead of training
+
+  bool operator==(const MemoryLevers&) const = default;
+};
+
+// --eval-order: "project-first" or "aggregate-first"; throws naming the flag.
+bool parse_eval_order(const std::string& order);
+const char* eval_order_name(bool project_first);
+
 struct TrainOptions {
   std::string dataset;
   std::string root;
@@ -28,7 +46,7 @@ struct TrainOptions {
   uint64_t seed = 0;
   int threads = 0;               // 0 = the cores available
   int eval_every = 1;            // epochs between evaluations; 0 = only after the last
-  int64_t eval_chunk_nodes = 8192;  // nodes per chunk in layer-wise inference
+  MemoryLevers levers;
   std::string checkpoint_dir;    // save after every epoch when set
   bool write_checkpoints = true;  // false on ranks other than 0 (same weights)
   int64_t gradient_bucket_bytes = 25 << 20;  // data parallel: DDP's bucket_cap_mb
