@@ -17,8 +17,9 @@ FeatureMatrix::FeatureMatrix(torch::Tensor values) : values_(std::move(values)) 
 }
 
 FeatureMatrix FeatureMatrix::float16(torch::Tensor values) {
-  check(values.dim() == 2 && values.scalar_type() == torch::kHalf,
-        "FeatureMatrix: expected a float16 matrix");
+  // Compressed rows are read in place, row by row.
+  check(values.dim() == 2 && values.scalar_type() == torch::kHalf && values.is_contiguous(),
+        "FeatureMatrix: expected a contiguous float16 matrix");
   FeatureMatrix m;
   m.dtype_ = graph::FeatureDtype::kFloat16;
   m.values_ = std::move(values);
@@ -26,8 +27,8 @@ FeatureMatrix FeatureMatrix::float16(torch::Tensor values) {
 }
 
 FeatureMatrix FeatureMatrix::int8(torch::Tensor codes, torch::Tensor scale, torch::Tensor offset) {
-  check(codes.dim() == 2 && codes.scalar_type() == torch::kUInt8,
-        "FeatureMatrix: expected a uint8 code matrix");
+  check(codes.dim() == 2 && codes.scalar_type() == torch::kUInt8 && codes.is_contiguous(),
+        "FeatureMatrix: expected a contiguous uint8 code matrix");
   check(scale.scalar_type() == torch::kFloat32 && offset.scalar_type() == torch::kFloat32 &&
             scale.is_contiguous() && offset.is_contiguous() && scale.dim() == 1 &&
             scale.size(0) == codes.size(1) && offset.sizes() == scale.sizes(),

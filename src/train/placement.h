@@ -1,5 +1,5 @@
-// Placement: which rank runs each role of a pipeline (DESIGN.md's `pipeline`
-// row). Roles: the sampler (graph structure: produces every layer's block and
+// Placement: which rank runs each role of a pipeline (README, "Pipeline").
+// Roles: the sampler (graph structure: produces every layer's block and
 // the seeds' labels), the features (the feature matrix), layer k (its weights,
 // 1-based as on the command line) and the loss.
 //

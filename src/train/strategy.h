@@ -1,7 +1,7 @@
 // Strategy: where a training step runs. Every strategy realises the same data
-// flow (sample -> gather -> model -> loss -> gradients -> optimizer, DESIGN.md)
-// and cuts it across devices in its own place; the Trainer around it owns the
-// epoch loop, evaluation bookkeeping, checkpoints and metrics.
+// flow (sample -> gather -> model -> loss -> gradients -> optimizer) and cuts
+// it across devices in its own place; the Trainer around it owns the epoch
+// loop, evaluation bookkeeping, checkpoints and metrics.
 #pragma once
 
 #include <cstdint>

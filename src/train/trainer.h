@@ -1,6 +1,6 @@
 // Trainer: the epoch loop every strategy shares — train an epoch, evaluate,
 // keep the best validation result, checkpoint, report progress — and the run's
-// record, written as the metrics JSON of DESIGN.md.
+// record, written as the metrics JSON (`--metrics-out`).
 #pragma once
 
 #include <optional>
@@ -50,7 +50,7 @@ class Trainer {
   const TrainOptions& options_;
 };
 
-// The metrics JSON (DESIGN.md contract) of a finished run.
+// The metrics JSON of a finished run (`--metrics-out`; README, "Training on one device").
 nlohmann::json metrics_json(const RunRecord& record, const TrainOptions& options,
                             const std::string& strategy, int devices, const std::string& backend);
 
