@@ -6,6 +6,7 @@
 #include <nlohmann/json.hpp>
 
 #include "test_support/datasets.h"
+#include "train/memory_plan.h"
 
 namespace edgegnn {
 namespace {
@@ -13,12 +14,6 @@ namespace {
 using test::CommandResult;
 
 CommandResult edgegnn(const std::string& args) { return test::run_edgegnn(args); }
-
-const nlohmann::json& strategy(const nlohmann::json& plan, const std::string& name) {
-  for (const auto& s : plan["strategies"])
-    if (s["strategy"] == name) return s;
-  throw std::runtime_error("no plan for " + name);
-}
 
 TEST(PlanCli, PlansEveryStrategyPerRankAndRecommendsOne) {
   CommandResult run = edgegnn("plan --dataset synthetic-tiny --devices 3 --memory-budget 4GiB");
@@ -58,21 +53,29 @@ TEST(PlanCli, DataParallelBytesMatchTheRun) {
   EXPECT_NEAR(sent, planned, 0.02 * planned) << "planned " << planned;
 }
 
-// A budget just under the default levers' plan: the launcher sizes them
-// (here the sampler's queue, as training sets a tiny replica's peak) and its
-// workers train with them.
+int64_t planned_peak(const std::string& flags) {
+  CommandResult json = edgegnn("plan " + flags + " --json");
+  EXPECT_EQ(json.exit_code, 0) << json.output;
+  return nlohmann::json::parse(json.output)["strategies"][0]["largest_peak_bytes"];
+}
+
+// A budget whose headroom the default levers' plan misses and a shorter
+// sampler queue's keeps (training sets a reddit-mini replica's peak): the
+// launcher sizes the queue and its workers train with it.
 TEST(PlanCli, TrainRunsWithTheLeversSizedToItsBudget) {
-  const std::string run_flags = "--dataset synthetic-tiny --strategy data --devices 2";
-  CommandResult json = edgegnn("plan " + run_flags + " --json");
-  ASSERT_EQ(json.exit_code, 0) << json.output;
-  const int64_t peak = nlohmann::json::parse(json.output)["strategies"][0]["largest_peak_bytes"];
-  const std::string budget = std::to_string(peak - 1);
+  const std::string run_flags = "--dataset synthetic-reddit-mini --strategy data --devices 2";
+  const int64_t peak = planned_peak(run_flags);
+  const int64_t shorter = planned_peak(run_flags + " --sampler-queue 1");
+  ASSERT_LT(shorter, peak);
+  const std::string budget =
+      std::to_string(static_cast<int64_t>((peak + shorter) / 2 / (1 - train::kSizingHeadroom)));
 
   CommandResult sized = edgegnn("plan " + run_flags + " --memory-budget " + budget + " --json");
   ASSERT_EQ(sized.exit_code, 0) << sized.output;
   const auto levers = nlohmann::json::parse(sized.output)["strategies"][0]["levers"];
   EXPECT_EQ(levers["sampler_queue_depth"], 1) << levers;
   EXPECT_EQ(levers["eval_chunk_nodes"], 8192) << levers;
+  EXPECT_EQ(levers["eval_order"], "project-first") << levers;
   EXPECT_EQ(levers["sized"], true);
 
   const auto metrics = test::scratch_dir("plan-levers") / "metrics.json";
@@ -83,16 +86,30 @@ TEST(PlanCli, TrainRunsWithTheLeversSizedToItsBudget) {
                             "(sized to fit)"),
             std::string::npos)
       << run.output;
+  EXPECT_EQ(run.output.find("warning"), std::string::npos) << run.output;
   std::ifstream in(metrics);
   const auto m = nlohmann::json::parse(in);
   EXPECT_EQ(m["levers"]["sampler_queue_depth"], 1) << m["levers"];  // rank 0, a worker, wrote it
 
-  // A lever given is kept: the plan no longer fits, and says so.
+  // A lever given is kept: under the default plan's peak, the plan no longer
+  // fits, and says so before any worker starts.
   CommandResult kept = edgegnn("train " + run_flags + " --epochs 1 --sampler-queue 2 --memory-budget " +
-                               budget);
+                               std::to_string(peak - 1));
   EXPECT_EQ(kept.exit_code, 2) << kept.output;
   EXPECT_NE(kept.output.find("the plan for --strategy data on 2 device(s) needs"), std::string::npos)
       << kept.output;
+  EXPECT_EQ(kept.output.find("[rank"), std::string::npos) << kept.output;
+}
+
+// Where no setting leaves the headroom, the run goes on with a warning.
+TEST(PlanCli, TrainWarnsWhenThePlanFitsWithLittleToSpare) {
+  const int64_t peak = planned_peak("--dataset synthetic-tiny --strategy single");
+  CommandResult run = edgegnn("train --dataset synthetic-tiny --epochs 1 --memory-budget " +
+                              std::to_string(peak + (1 << 20)));
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("edgegnn: warning: --memory-budget "), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("less than 12 % under the budget"), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("test accuracy"), std::string::npos) << run.output;
 }
 
 TEST(PlanCli, TrainRefusesAPlanOverItsBudgetUnlessForced) {

@@ -109,6 +109,13 @@ std::vector<std::string> fit_plan_to_budget(TrainArgs& args, const graph::Graph*
     if (!args.force) fail("{}", train::describe_misfit(plan, s));
     fmt::print(stderr, "edgegnn: warning: {}; training anyway (--force)\n",
                train::describe_misfit(plan, s));
+  } else if (!plan.fits_with_headroom(s)) {
+    fmt::print(stderr,
+               "edgegnn: warning: --memory-budget {}: the plan's largest device needs {}, less "
+               "than {:.0f} % under the budget, as much as the planner has missed by; the run "
+               "may cross it\n",
+               runtime::format_bytes(*o.memory_budget_bytes), runtime::format_bytes(s.largest_peak()),
+               100 * train::kSizingHeadroom);
   }
   std::vector<std::string> flags;
   const train::MemoryLevers asked = o.levers;

@@ -505,6 +505,10 @@ bool Plan::fits(const StrategyPlan& s) const {
   return s.runnable() && (!budget_bytes || s.largest_peak() <= *budget_bytes);
 }
 
+bool Plan::fits_with_headroom(const StrategyPlan& s) const {
+  return s.runnable() && (!budget_bytes || s.largest_peak() <= *budget_bytes * (1 - kSizingHeadroom));
+}
+
 PlanGraph PlanGraph::of(const graph::Graph& g) {
   return {g.num_nodes,
           g.num_edges(),
@@ -542,7 +546,7 @@ Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRe
       TrainOptions o = options;
       o.levers = levers;
       StrategyPlan p = Planner(graph, o, request, plan.shape, halo).plan(name);
-      if (!p.runnable() || plan.fits(p)) {
+      if (!p.runnable() || plan.fits_with_headroom(p)) {
         chosen = p;
         break;
       }

@@ -1,5 +1,7 @@
 #include "train/memory_plan.h"
 
+#include <cmath>
+
 #include <gtest/gtest.h>
 
 #include "graph/dataset.h"
@@ -167,33 +169,52 @@ TEST(MemoryPlan, LeversShrinkWhatTheyShould) {
   EXPECT_EQ(r.rank0("single", 1).batches, 2 * queue2.batches);  // 8 batches in flight, not 4
 }
 
-// Without a budget the levers are the options'; with one, the plan keeps
-// them where they fit, else takes the fastest that fit, and never changes
-// one the user gave.
+// The budget whose headroom is `peak`.
+int64_t with_headroom(int64_t peak) {
+  return static_cast<int64_t>(std::ceil(peak / (1 - kSizingHeadroom)));
+}
+
+// Without a budget the levers are the options'; with one, the plan keeps them
+// where they leave the headroom, else takes the fastest that leave it, else
+// those with the smallest peak, and never changes one the user gave.
 TEST(MemoryPlan, SizesTheLeversToTheBudget) {
   RedditCounts r;
   const StrategyPlan free = strategy(r.plan(4), "data");
   EXPECT_EQ(free.levers, MemoryLevers{});
   EXPECT_FALSE(free.levers_sized);
-  EXPECT_EQ(strategy(r.plan(4, free.largest_peak()), "data").levers, MemoryLevers{});
+  const Plan roomy = r.plan(4, with_headroom(free.largest_peak()));
+  EXPECT_EQ(strategy(roomy, "data").levers, MemoryLevers{});
+  EXPECT_TRUE(roomy.fits_with_headroom(strategy(roomy, "data")));
 
   // A smaller chunk frees a few MiB, and is tried before the table goes.
-  const Plan close = r.plan(4, free.largest_peak() - (16 << 20));
+  const Plan close = r.plan(4, with_headroom(free.largest_peak() - (16 << 20)));
   const StrategyPlan& smaller = strategy(close, "data");
-  EXPECT_TRUE(close.fits(smaller));
+  EXPECT_TRUE(close.fits_with_headroom(smaller));
   EXPECT_TRUE(smaller.levers_sized);
   EXPECT_TRUE(smaller.levers.eval_project_first);
   EXPECT_LT(smaller.levers.eval_chunk_nodes, 8192);
 
-  const int64_t budget = free.largest_peak() - (150 << 20);
-  const Plan tight = r.plan(4, budget);
+  const Plan tight = r.plan(4, with_headroom(free.largest_peak() - (150 << 20)));
   const StrategyPlan& sized = strategy(tight, "data");
-  EXPECT_TRUE(tight.fits(sized));
+  EXPECT_TRUE(tight.fits_with_headroom(sized));
   EXPECT_FALSE(sized.levers.eval_project_first);
+  EXPECT_EQ(sized.levers.eval_chunk_nodes, 8192);  // the fastest chunk that leaves it
   EXPECT_NE(format_plan(tight).find("--eval-order aggregate-first"), std::string::npos)
       << format_plan(tight);
   EXPECT_NE(format_plan(tight).find("(sized to fit)"), std::string::npos);
 
+  // A budget of the smallest peak any setting has: none leaves the headroom,
+  // and the plan takes that setting, which fits.
+  const StrategyPlan least = strategy(r.plan(4, int64_t{1} << 20), "data");
+  EXPECT_FALSE(least.levers.eval_project_first);
+  EXPECT_LT(least.largest_peak(), sized.largest_peak());
+  const Plan bare = r.plan(4, least.largest_peak());
+  const StrategyPlan& b = strategy(bare, "data");
+  EXPECT_TRUE(bare.fits(b));
+  EXPECT_FALSE(bare.fits_with_headroom(b));
+  EXPECT_EQ(b.levers, least.levers);
+
+  const int64_t budget = free.largest_peak() - (150 << 20);
   FixedLevers given;
   given.eval_project_first = true;
   const Plan kept = r.plan(4, budget, given);
