@@ -1,5 +1,6 @@
 #include "test_support/datasets.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <fstream>
 #include <vector>
@@ -35,6 +36,8 @@ struct ScratchDirs {
 std::filesystem::path scratch_dir(const std::string& name) {
   const auto* info = ::testing::UnitTest::GetInstance()->current_test_info();
   std::string test = info ? std::string(info->test_suite_name()) + "." + info->name() : "test";
+  // Parameterized suites are named "Prefix/Suite": one directory, not two.
+  std::replace(test.begin(), test.end(), '/', '.');
   auto dir = std::filesystem::temp_directory_path() /
              ("edgegnn-" + test + "-" + name + "-" + std::to_string(getpid()));
   std::filesystem::remove_all(dir);

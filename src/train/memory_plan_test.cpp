@@ -169,7 +169,7 @@ TEST(MemoryPlan, LeversShrinkWhatTheyShould) {
   EXPECT_EQ(r.rank0("single", 1).batches, 2 * queue2.batches);  // 8 batches in flight, not 4
 }
 
-// The budget whose headroom is `peak`.
+// The smallest budget that `peak` fits with the sizing's headroom.
 int64_t with_headroom(int64_t peak) {
   return static_cast<int64_t>(std::ceil(peak / (1 - kSizingHeadroom)));
 }
