@@ -277,6 +277,9 @@ struct BadInput {
   std::string message;  // expected in the one error line
 };
 
+// Named by its flags in test listings, not as a byte dump.
+void PrintTo(const BadInput& b, std::ostream* out) { *out << b.args; }
+
 class CliBadInput : public ::testing::TestWithParam<BadInput> {};
 
 TEST_P(CliBadInput, PrintsOneErrorLineAndExits2) {

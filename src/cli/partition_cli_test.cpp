@@ -72,6 +72,9 @@ struct BadPartition {
   std::string message;  // expected in the one error line
 };
 
+// Named by its flags in test listings, not as a byte dump.
+void PrintTo(const BadPartition& b, std::ostream* out) { *out << b.args; }
+
 class PartitionCliBadInput : public ::testing::TestWithParam<BadPartition> {};
 
 TEST_P(PartitionCliBadInput, PrintsOneErrorLineAndExits2) {
