@@ -594,10 +594,14 @@ std::string format_plan(const Plan& plan) {
     }
     const bool fits = plan.fits(s);
     out += fmt::format("{:<10}       largest {} MiB{}{}{}\n", "", mib(s.largest_peak()),
-                       plan.budget_bytes ? fmt::format(" of {} budget: {}",
-                                                       runtime::format_bytes(*plan.budget_bytes),
-                                                       fits ? "fits" : "DOES NOT FIT")
-                                         : "",
+                       plan.budget_bytes
+                           ? fmt::format(" of {} budget: {}", runtime::format_bytes(*plan.budget_bytes),
+                                         !fits ? "DOES NOT FIT"
+                                         : plan.fits_with_headroom(s)
+                                             ? "fits"
+                                             : fmt::format("fits, with less than {:.0f} % to spare",
+                                                           100 * kSizingHeadroom))
+                           : "",
                        s.note.empty() ? "" : "; ", s.note);
     out += fmt::format("{:<10}       with {}{}\n", "", lever_flags(s),
                        s.levers_sized ? (fits ? " (sized to fit)" : " (the smallest tried)") : "");

@@ -213,6 +213,9 @@ TEST(MemoryPlan, SizesTheLeversToTheBudget) {
   EXPECT_TRUE(bare.fits(b));
   EXPECT_FALSE(bare.fits_with_headroom(b));
   EXPECT_EQ(b.levers, least.levers);
+  EXPECT_NE(format_plan(bare).find("budget: fits, with less than 12 % to spare"), std::string::npos)
+      << format_plan(bare);
+  EXPECT_NE(format_plan(tight).find("budget: fits;"), std::string::npos) << format_plan(tight);
 
   const int64_t budget = free.largest_peak() - (150 << 20);
   FixedLevers given;
