@@ -501,12 +501,8 @@ int64_t StrategyPlan::largest_bytes_sent() const {
   return sent;
 }
 
-bool Plan::fits(const StrategyPlan& s) const {
-  return s.runnable() && (!budget_bytes || s.largest_peak() <= *budget_bytes);
-}
-
-bool Plan::fits_with_headroom(const StrategyPlan& s) const {
-  return s.runnable() && (!budget_bytes || s.largest_peak() <= *budget_bytes * (1 - kSizingHeadroom));
+bool Plan::fits_within(const StrategyPlan& s, double share) const {
+  return s.runnable() && (!budget_bytes || s.largest_peak() <= *budget_bytes * share);
 }
 
 PlanGraph PlanGraph::of(const graph::Graph& g) {
@@ -593,15 +589,15 @@ std::string format_plan(const Plan& plan) {
           r.bytes_sent_per_epoch / 1e6);
     }
     const bool fits = plan.fits(s);
-    out += fmt::format("{:<10}       largest {} MiB{}{}{}\n", "", mib(s.largest_peak()),
-                       plan.budget_bytes
-                           ? fmt::format(" of {} budget: {}", runtime::format_bytes(*plan.budget_bytes),
-                                         !fits ? "DOES NOT FIT"
-                                         : plan.fits_with_headroom(s)
-                                             ? "fits"
-                                             : fmt::format("fits, with less than {:.0f} % to spare",
-                                                           100 * kSizingHeadroom))
-                           : "",
+    std::string verdict;
+    if (plan.budget_bytes) {
+      verdict = !fits ? "DOES NOT FIT"
+                : plan.fits_with_headroom(s)
+                    ? "fits"
+                    : fmt::format("fits, with less than {:.0f} % to spare", 100 * kSizingHeadroom);
+      verdict = fmt::format(" of {} budget: {}", runtime::format_bytes(*plan.budget_bytes), verdict);
+    }
+    out += fmt::format("{:<10}       largest {} MiB{}{}{}\n", "", mib(s.largest_peak()), verdict,
                        s.note.empty() ? "" : "; ", s.note);
     out += fmt::format("{:<10}       with {}{}\n", "", lever_flags(s),
                        s.levers_sized ? (fits ? " (sized to fit)" : " (the smallest tried)") : "");

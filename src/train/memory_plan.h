@@ -127,9 +127,15 @@ struct Plan {
   std::vector<StrategyPlan> strategies;
   std::string recommended;  // the fitting strategy sending the fewest bytes, or ""
 
-  bool fits(const StrategyPlan& s) const;
+  bool fits(const StrategyPlan& s) const { return fits_within(s, 1.0); }
   // Fits with kSizingHeadroom of the budget to spare.
-  bool fits_with_headroom(const StrategyPlan& s) const;
+  bool fits_with_headroom(const StrategyPlan& s) const {
+    return fits_within(s, 1 - kSizingHeadroom);
+  }
+
+ private:
+  // Its largest peak within `share` of the budget (or no budget).
+  bool fits_within(const StrategyPlan& s, double share) const;
 };
 
 // Plans `request` for a run with `options` on `graph`; the structure, when
