@@ -1,5 +1,6 @@
 """bench/run-all's report: JSON of every run with the planner's estimates, the
-README table (printed, and written into README.md between the run-all markers).
+benchmark table (printed, and written into docs/benchmarks.md between the
+run-all markers). Run from the repository's root, as bench/run-all does.
     all_table.py WORK OUT.json [BOARD]"""
 import datetime
 import glob
@@ -88,8 +89,8 @@ for plan_path in sorted(glob.glob(f"{work}/*.plan")):
                       for i, d in enumerate(metrics["per_device"])],
         })
         # On boards, mapped graph pages another cgroup read first are not charged
-        # to the worker (README, "Emulated boards"): a run can finish with a peak
-        # RSS no board of that size would hold.
+        # to the worker (docs/emulation.md, "Memory-mapped files and the page
+        # cache"): a run can finish with a peak RSS no board of that size would hold.
         limit = plan.get("budget_bytes") if plan and board else None
         if limit and run["largest_peak_mib"] > limit / MiB:
             run["status"] = "ok, but peak RSS over the board's limit (shared page cache)"
@@ -149,9 +150,12 @@ versus = "".join(f'\n{p}: the planner recommends {v["planner_recommends"]}; fast
 table = f"Measured by `bench/run-all{' --emulate ' + board if board else ''}` on {where}:\n\n" + head + "\n".join(rows) + "\n" + versus + ("\n" if versus else "")
 print(table)
 
+TABLES = "docs/benchmarks.md"
 marker = "run-all" + (f"-{board}" if board else "")
-readme = open("README.md").read()
+doc = open(TABLES).read()
 pattern = re.compile(rf"(<!-- {re.escape(marker)}:begin -->\n).*?(<!-- {re.escape(marker)}:end -->)", re.S)
-if pattern.search(readme):
-    with open("README.md", "w") as f:
-        f.write(pattern.sub(lambda m: m.group(1) + table + m.group(2), readme))
+if pattern.search(doc):
+    with open(TABLES, "w") as f:
+        f.write(pattern.sub(lambda m: m.group(1) + table + m.group(2), doc))
+else:
+    print(f"all_table.py: {TABLES} has no {marker} markers; table not written there", file=sys.stderr)
