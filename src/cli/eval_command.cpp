@@ -5,7 +5,8 @@
 #include "runtime/checkpoint.h"
 #include "runtime/threads.h"
 #include "train/compress_features.h"
-#include "train/inference.h"
+#include "train/evaluation.h"
+#include "train/graph_tensors.h"
 #include "train/trainer.h"
 
 namespace edgegnn::cli {
@@ -38,9 +39,9 @@ void run_eval(const EvalArgs& args) {
   train::compress_features(g, feature_dtype);
   nn::GnnModel model(model_options);
   runtime::load_checkpoint(args.checkpoint, *model, /*optimizer=*/nullptr);
-  train::GraphTensors tensors(g);
-  train::Accuracy acc = train::split_accuracy(
-      train::layerwise_inference(model, g, tensors, levers), g, tensors);
+  train::WholeGraphRows rows(g, model->normalization());
+  train::Accuracy acc = train::accuracy_of(train::count_hits(
+      train::evaluate_layerwise(model, train::borrow_features(g), rows, levers), g));
   fmt::print("{} epoch {}: train {:.4f} val {:.4f} test {:.4f}\n", args.checkpoint,
              meta.value("epoch", 0), acc.train, acc.val, acc.test);
 }

@@ -1,5 +1,6 @@
 #include "comm/communicator.h"
 
+#include <algorithm>
 #include <numeric>
 #include <string_view>
 #include <utility>
@@ -216,6 +217,14 @@ template std::vector<std::vector<int32_t>> Communicator::alltoallv_lists(
     const std::vector<std::vector<int32_t>>&);
 template std::vector<std::vector<int64_t>> Communicator::alltoallv_lists(
     const std::vector<std::vector<int64_t>>&);
+
+std::vector<int64_t> Communicator::sum_over_ranks(std::vector<int64_t> values) {
+  const std::vector<std::vector<int64_t>> all = all_gather(values);
+  std::fill(values.begin(), values.end(), 0);
+  for (const auto& theirs : all)
+    for (size_t i = 0; i < values.size(); ++i) values[i] += theirs.at(i);
+  return values;
+}
 
 void Communicator::broadcast_bytes(void* data, size_t count, DataType type, int root) {
   check_peer(root, "broadcast");

@@ -143,6 +143,12 @@ class Communicator {
   // counts, then one of the elements.
   template <typename T>
   std::vector<std::vector<T>> alltoallv_lists(const std::vector<std::vector<T>>& lists);
+  // Every rank's `values`, on every rank, in rank order.
+  std::vector<std::vector<int64_t>> all_gather(const std::vector<int64_t>& values) {
+    return alltoallv_lists(std::vector<std::vector<int64_t>>(size(), values));
+  }
+  // The elementwise sums of every rank's `values` (exact, unlike a float allreduce).
+  std::vector<int64_t> sum_over_ranks(std::vector<int64_t> values);
 
   // Copies `data` [in/out] of rank `root` to every other rank.
   template <typename T>

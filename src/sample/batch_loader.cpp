@@ -15,10 +15,7 @@ BatchLoader::BatchLoader(const NeighborSampler& sampler, std::span<const int32_t
   check(options_.queue_depth > 0, "batch queue depth must be positive");
   check(options_.num_ranks >= 1 && options_.rank >= 0 && options_.rank < options_.num_ranks,
         "rank {} out of range for {} ranks", options_.rank, options_.num_ranks);
-  if (options_.shuffle) {
-    KeyedRandom rng(options_.shuffle_seed, /*key1=*/0x5eed5, static_cast<uint64_t>(options_.epoch));
-    for (size_t i = order_.size(); i > 1; --i) std::swap(order_[i - 1], order_[rng.below(i)]);
-  }
+  if (options_.shuffle) shuffle(order_, options_.shuffle_seed, static_cast<uint64_t>(options_.epoch));
   num_batches_ = (static_cast<int64_t>(order_.size()) + options_.batch_size - 1) / options_.batch_size;
   producer_ = std::thread([this] { produce(); });
 }
@@ -82,6 +79,11 @@ std::optional<Batch> BatchLoader::next() {
 double BatchLoader::sample_seconds() const {
   std::lock_guard lock(mutex_);
   return sample_seconds_;
+}
+
+void shuffle(std::vector<int32_t>& nodes, uint64_t seed, uint64_t key) {
+  KeyedRandom rng(seed, /*key1=*/0x5eed5, key);
+  for (size_t i = nodes.size(); i > 1; --i) std::swap(nodes[i - 1], nodes[rng.below(i)]);
 }
 
 std::vector<int32_t> mask_nodes(std::span<const uint8_t> mask) {

@@ -72,6 +72,10 @@ class BatchLoader {
   std::thread producer_;
 };
 
+// `nodes` in the order drawn from the stream keyed on (seed, key): an
+// epoch's order of its seeds.
+void shuffle(std::vector<int32_t>& nodes, uint64_t seed, uint64_t key);
+
 // The seeds of `mask` (nodes where mask[v] != 0), ascending.
 std::vector<int32_t> mask_nodes(std::span<const uint8_t> mask);
 

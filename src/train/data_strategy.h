@@ -3,9 +3,9 @@
 // global batch (--batch-size) is cut into one slice per device, every device
 // samples and trains on its slice, and the gradients are summed across devices
 // in fused buckets, overlapped with backward, before every device takes the
-// same optimizer step. The
-// loss of a slice is scaled by the global batch size, so the summed gradient
-// is the single-device gradient and the devices' weights stay bit-identical.
+// same optimizer step. The loss of a slice is scaled by the global batch size,
+// so the summed gradient is the single-device gradient and the devices'
+// weights stay bit-identical.
 #pragma once
 
 #include "comm/communicator.h"
@@ -21,15 +21,12 @@ class DataStrategy : public SingleStrategy {
                comm::Communicator& comm);
 
   std::string name() const override { return "data"; }
-  // Per-rank reports, gathered on every rank (a collective: all ranks call it).
-  std::vector<DeviceReport> device_reports() const override;
 
  protected:
   sample::LoaderOptions loader_options(int64_t epoch) const override;
-  void before_step() override;
+  void before_step() override { buckets_.finish(); }
 
  private:
-  comm::Communicator& comm_;
   GradientBuckets buckets_;
 };
 

@@ -11,9 +11,10 @@
 // gradients are summed across ranks in buckets overlapped with backward, the
 // loss scaled by the whole step's seeds, as in DataStrategy.
 //
-// Evaluation is distributed layer-wise inference: each rank computes its own
-// nodes' outputs layer by layer, fetching the rows of its halo (remote sources
-// of its in-edges) from their owners once per layer.
+// Evaluation is the one layer-wise evaluator over each rank's own nodes; a
+// layer's table is the rank's own rows with its halo's (the remote sources of
+// its in-edges) after them, fetched from their owners once per layer
+// (HaloRows).
 #pragma once
 
 #include <memory>
@@ -25,10 +26,27 @@
 #include "train/gradient_buckets.h"
 #include "train/part_view.h"
 #include "train/strategy.h"
-#include "train/train_options.h"
-#include "train/training_state.h"
 
 namespace edgegnn::train {
+
+// A part's evaluation rows: its own nodes', with the halo's fetched for each
+// layer's table. A collective to build and to use.
+class HaloRows : public EvalRows {
+ public:
+  // Borrows both.
+  HaloRows(const PartView& view, comm::Communicator& comm);
+  int64_t num_rows(int) const override { return view_.part.num_nodes; }
+  bool computes(int) const override { return true; }
+  nn::FeatureMatrix table(int layer, nn::FeatureMatrix own) override;
+  nn::LayerGraph chunk(int layer, int64_t begin, int64_t end) override;
+
+ private:
+  const PartView& view_;
+  comm::Communicator& comm_;
+  std::vector<std::vector<int32_t>> halo_;       // per owner, ascending
+  std::vector<std::vector<int64_t>> send_rows_;  // per rank: own rows it needs
+  std::vector<int32_t> table_row_;               // global id -> row, -1 if neither
+};
 
 class PartitionStrategy : public Strategy {
  public:
@@ -37,32 +55,23 @@ class PartitionStrategy : public Strategy {
                     comm::Communicator& comm);
 
   std::string name() const override { return "partition"; }
-  EpochStats train_epoch(int64_t epoch, runtime::Progress& progress) override;
-  Accuracy evaluate() override;
-  std::vector<DeviceReport> device_reports() const override;
+
+ protected:
+  EpochStats run_epoch(int64_t epoch, runtime::Progress& progress) override;
+  nn::FeatureMatrix eval_features() const override;
+  EvalRows& eval_rows() override { return eval_rows_; }
+  const graph::Graph& eval_graph() const override { return view_.part; }
+  std::string role() const override { return "part " + std::to_string(rank()); }
 
  private:
-  // Every rank's `count`, on every rank.
-  std::vector<int64_t> count_on_every_rank(int64_t count);
-  // [this part's `rows`; the halo's rows from their owners], one allocation.
-  torch::Tensor with_halo(const torch::Tensor& rows);
-
   const PartView& view_;
-  TrainingState& state_;
-  const TrainOptions& options_;
-  comm::Communicator& comm_;
   DistributedSampler sampler_;
   FeatureFetcher fetcher_;
   GradientBuckets buckets_;
   std::vector<int32_t> train_nodes_;   // global ids of this part's training nodes
   std::vector<int64_t> train_counts_;  // per rank
   int64_t steps_per_epoch_ = 0;
-  // Evaluation: the halo (remote sources of this part's in-edges), grouped by
-  // owner, and where each node's row sits in [own rows, halo rows].
-  std::vector<std::vector<int32_t>> halo_;       // per owner, ascending
-  std::vector<std::vector<int64_t>> send_rows_;  // per rank: own rows it needs
-  std::vector<int32_t> table_row_;               // global id -> row, -1 if neither
-  int64_t training_bytes_sent_ = 0;
+  HaloRows eval_rows_;
 };
 
 }  // namespace edgegnn::train

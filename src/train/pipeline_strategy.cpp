@@ -6,7 +6,6 @@
 #include "core/clock.h"
 #include "core/error.h"
 #include "runtime/memory_meter.h"
-#include "train/device_reports.h"
 
 namespace edgegnn::train {
 namespace {
@@ -46,17 +45,38 @@ graph::GraphParts graph_parts_for(const Placement& placement, int rank) {
   return parts;
 }
 
+int pipeline_next_rank(const Placement& placement, int layer) {
+  return layer + 1 < placement.num_layers() ? placement.layers[layer + 1] : placement.loss;
+}
+
+nn::LayerGraph StreamRows::chunk(int layer, int64_t begin, int64_t end) {
+  if (placement_.sampler == rank_)
+    mailbox_.send(placement_.layers[layer], kEvalBlockTag + layer,
+                  pack(nn::full_layer_graph(graph_, begin, end, normalization_)));
+  return computes(layer) ? unpack(mailbox_.recv(placement_.sampler, kEvalBlockTag + layer))
+                         : nn::LayerGraph();
+}
+
+torch::Tensor StreamRows::hand_over(int layer, torch::Tensor rows) {
+  const int receiver = pipeline_next_rank(placement_, layer);
+  if (computes(layer)) mailbox_.send(receiver, kEvalOutputTag + layer, {rows});
+  torch::Tensor received;
+  if (receiver == rank_) received = mailbox_.recv(placement_.layers[layer], kEvalOutputTag + layer).at(0);
+  // One chunk in flight: a rank never holds a whole layer's sends.
+  mailbox_.flush();
+  return received;
+}
+
 PipelineStrategy::PipelineStrategy(const graph::Graph& graph, TrainingState& state,
                                    const TrainOptions& options, comm::Communicator& comm,
                                    Placement placement)
-    : graph_(graph),
-      state_(state),
-      options_(options),
-      comm_(comm),
+    : Strategy(state, options, &comm),
+      graph_(graph),
       placement_(std::move(placement)),
       mailbox_(comm),
       tensors_(graph),
-      train_nodes_(sample::mask_nodes(graph.train_mask.span())) {
+      train_nodes_(sample::mask_nodes(graph.train_mask.span())),
+      eval_rows_(graph, state.model->normalization(), placement_, mailbox_, comm.rank()) {
   check(!options.full_batch, "--strategy pipeline: trains mini-batches; drop --full-batch");
   check(options.micro_batches >= 1, "--micro-batches: {} is not a positive count",
         options.micro_batches);
@@ -75,27 +95,9 @@ PipelineStrategy::PipelineStrategy(const graph::Graph& graph, TrainingState& sta
         graph, sample::SamplerOptions{options.fanouts, options.seed, options.threads});
 }
 
-template <typename Body>
-auto PipelineStrategy::naming_roles(Body&& body) {
-  try {
-    return body();
-  } catch (const Error& e) {
-    fail("{} (pipeline: {})", e.what(), placement_.describe());
-  }
-}
-
-int PipelineStrategy::next_rank(int layer) const {
-  return layer + 1 < placement_.num_layers() ? placement_.layers[layer + 1] : placement_.loss;
-}
-
-EpochStats PipelineStrategy::train_epoch(int64_t epoch, runtime::Progress& progress) {
-  return naming_roles([&] { return run_epoch(epoch, progress); });
-}
-
 EpochStats PipelineStrategy::run_epoch(int64_t epoch, runtime::Progress& progress) {
   const auto start = Clock::now();
   const double idle_before = mailbox_.wait_seconds();
-  const int64_t sent_before = comm_.bytes_sent();
   const int64_t num_batches =
       (static_cast<int64_t>(train_nodes_.size()) + options_.batch_size - 1) / options_.batch_size;
   const int num_micro = options_.micro_batches;
@@ -106,12 +108,11 @@ EpochStats PipelineStrategy::run_epoch(int64_t epoch, runtime::Progress& progres
     loader = std::make_unique<sample::BatchLoader>(*sampler_, train_nodes_, batches);
   }
   progress.start_epoch(epoch, options_.epochs, num_batches);
-  state_.model->train();
   EpochStats stats;
   LossTotals totals;
   for (int64_t b = 0; b < num_batches; ++b) {
     state_.optimizer->zero_grad();
-    for (int64_t m = 0; m < num_micro; ++m) forward(m, loader.get(), totals);
+    for (int64_t m = 0; m < num_micro; ++m) forward(epoch, b + 1, m, loader.get(), totals);
     for (int64_t m = num_micro - 1; m >= 0; --m) backward(m);
     const auto step_start = Clock::now();
     state_.optimizer->step();  // skips the parameters of other ranks' layers (no gradient)
@@ -123,23 +124,22 @@ EpochStats PipelineStrategy::run_epoch(int64_t epoch, runtime::Progress& progres
   if (loader) stats.sample_seconds = loader->sample_seconds();
   share_trained_layers();
 
-  // The loss's rank tells every rank the epoch's loss and accuracy.
+  // Only the loss's rank has counted; the sums tell every rank.
   std::vector<int64_t> shared{std::bit_cast<int64_t>(totals.loss_sum), totals.correct,
                               totals.count};
-  comm_.broadcast(std::span<int64_t>(shared), placement_.loss);
+  comm_->broadcast(std::span<int64_t>(shared), placement_.loss);
   const int64_t count = shared[2];
   stats.loss = count > 0 ? std::bit_cast<double>(shared[0]) / count : 0;
   stats.train_acc = count > 0 ? static_cast<double>(shared[1]) / count : 0;
   const double idle = mailbox_.wait_seconds() - idle_before;
   stats.wait_seconds = idle;
   idle_seconds_ += idle;
-  training_bytes_sent_ += comm_.bytes_sent() - sent_before;
   busy_seconds_ += seconds_since(start) - idle;
   return stats;
 }
 
-void PipelineStrategy::forward(int64_t micro_batch, sample::BatchLoader* loader,
-                               LossTotals& totals) {
+void PipelineStrategy::forward(int64_t epoch, int64_t step, int64_t micro_batch,
+                               sample::BatchLoader* loader, LossTotals& totals) {
   const int num_layers = placement_.num_layers();
   if (loader) {
     if (micro_batch == 0) {
@@ -182,17 +182,12 @@ void PipelineStrategy::forward(int64_t micro_batch, sample::BatchLoader* loader,
     mailbox_.send(next_rank(l), kActivationTag + l + 1, {f.output.detach()});
     in_flight_[{micro_batch, l}] = std::move(f);
   }
-  if (placement_.loss == comm_.rank()) {
+  if (placement_.loss == rank()) {
     torch::Tensor h =
         mailbox_.recv(placement_.layers.back(), kActivationTag + num_layers).at(0).requires_grad_();
     comm::Message labels = mailbox_.recv(placement_.sampler, kLabelsTag);
     const int64_t global_size = labels.at(1)[0].item<int64_t>();
-    torch::Tensor log_probs = torch::log_softmax(h, -1);
-    torch::Tensor loss_sum = torch::nll_loss(log_probs, labels[0], {}, at::Reduction::Sum);
-    (loss_sum / static_cast<double>(std::max<int64_t>(1, global_size))).backward();
-    totals.loss_sum += loss_sum.item<double>();
-    totals.correct += log_probs.argmax(1).eq(labels[0]).sum().item<int64_t>();
-    totals.count += labels[0].size(0);
+    loss_backward(torch::log_softmax(h, -1), labels[0], global_size, epoch, step, totals);
     if (micro_batch == 0) loss_gradients_.clear();
     loss_gradients_.push_back(h.grad().defined() ? h.grad() : torch::zeros_like(h));
   }
@@ -200,7 +195,7 @@ void PipelineStrategy::forward(int64_t micro_batch, sample::BatchLoader* loader,
 
 void PipelineStrategy::backward(int64_t micro_batch) {
   const int num_layers = placement_.num_layers();
-  if (placement_.loss == comm_.rank())
+  if (placement_.loss == rank())
     mailbox_.send(placement_.layers.back(), kGradientTag + num_layers - 1,
                   {loss_gradients_.at(micro_batch)});
   for (int l = num_layers - 1; l >= 0; --l) {
@@ -228,7 +223,7 @@ void PipelineStrategy::share_trained_layers() {
     const int owner = placement_.layers[l];
     for (torch::Tensor p : state_.model->conv(l).parameters()) {
       torch::Tensor data = p.data();
-      comm_.broadcast(data, owner);
+      comm_->broadcast(data, owner);
       const std::string key = c10::guts::to_string(p.unsafeGetTensorImpl());
       if (states.find(key) == states.end()) {
         auto fresh = std::make_unique<torch::optim::AdamParamState>();
@@ -238,101 +233,18 @@ void PipelineStrategy::share_trained_layers() {
       }
       auto& adam = static_cast<torch::optim::AdamParamState&>(*states[key]);
       torch::Tensor step = scalar_tensor(adam.step());
-      comm_.broadcast(step, owner);
+      comm_->broadcast(step, owner);
       adam.step(step[0].item<int64_t>());
       torch::Tensor exp_avg = adam.exp_avg(), exp_avg_sq = adam.exp_avg_sq();
-      comm_.broadcast(exp_avg, owner);
-      comm_.broadcast(exp_avg_sq, owner);
+      comm_->broadcast(exp_avg, owner);
+      comm_->broadcast(exp_avg_sq, owner);
     }
   }
 }
 
-Accuracy PipelineStrategy::evaluate() {
-  return naming_roles([&] { return run_evaluation(); });
-}
-
-Accuracy PipelineStrategy::run_evaluation() {
-  torch::NoGradGuard no_grad;
-  nn::GnnModel& model = state_.model;
-  model->eval();
-  const int num_layers = placement_.num_layers();
-  const int64_t n = graph_.num_nodes, chunk = options_.levers.eval_chunk_nodes;
-  const int me = comm_.rank();
-  nn::FeatureMatrix input = tensors_.features;  // all nodes' input of the layer this rank runs next
-  torch::Tensor next_input;                     // gathered from the layer before
-  torch::Tensor predictions;                    // the loss's rank
-  for (int l = 0; l < num_layers; ++l) {
-    nn::GraphConv& conv = model->conv(l);
-    // A narrowing layer after the first transforms every node once and
-    // aggregates the narrower messages (as layerwise_inference does). The
-    // first aggregates the feature rows chunk by chunk instead: its rank holds
-    // the feature matrix already, and a table of every node's messages
-    // (Reddit: 233 K x 256 floats) would raise its peak by a third.
-    torch::Tensor messages;
-    if (runs_layer(l) && l > 0 && conv.out_features() < conv.in_features())
-      messages = conv.message(input.widen());
-    const int receiver = next_rank(l);
-    for (int64_t begin = 0; begin < n; begin += chunk) {
-      const int64_t end = std::min(n, begin + chunk);
-      if (placement_.sampler == me)
-        mailbox_.send(placement_.layers[l], kEvalBlockTag + l,
-                      pack(nn::full_layer_graph(graph_, begin, end, model->normalization())));
-      if (runs_layer(l)) {
-        nn::LayerGraph g = unpack(mailbox_.recv(placement_.sampler, kEvalBlockTag + l));
-        torch::Tensor h =
-            messages.defined()
-                ? conv.update(nn::csr_aggregate(messages, g.adjacency, conv.aggregation()),
-                              conv.root(g.dst_input(input)))
-                : conv.forward(input, g);
-        mailbox_.send(receiver, kEvalOutputTag + l, {model->activate(l, h)});
-      }
-      if (receiver == me) {
-        torch::Tensor rows = mailbox_.recv(placement_.layers[l], kEvalOutputTag + l).at(0);
-        if (l + 1 == num_layers && placement_.loss == me) {
-          if (!predictions.defined()) predictions = torch::empty({n}, torch::kInt64);
-          predictions.narrow(0, begin, end - begin).copy_(rows.argmax(1));
-        } else {
-          if (!next_input.defined()) next_input = torch::empty({n, rows.size(1)});
-          next_input.narrow(0, begin, end - begin).copy_(rows);
-        }
-      }
-      // One chunk in flight: a rank never holds a whole layer's sends.
-      mailbox_.flush();
-    }
-    input = next_input;
-    next_input = torch::Tensor();
-  }
-  model->train();
-
-  // The loss's rank counts the hits per split and tells every rank.
-  std::vector<int64_t> hits(3, 0);
-  const graph::Buffer<uint8_t>* masks[] = {&graph_.train_mask, &graph_.val_mask, &graph_.test_mask};
-  if (placement_.loss == me) {
-    const int64_t* predicted = predictions.data_ptr<int64_t>();
-    for (int64_t v = 0; v < n; ++v)
-      for (int s = 0; s < 3; ++s)
-        if ((*masks[s])[v] && predicted[v] == graph_.labels[v]) ++hits[s];
-  }
-  comm_.broadcast(std::span<int64_t>(hits), placement_.loss);
-  double accuracy[3];
-  for (int s = 0; s < 3; ++s) {
-    const int64_t total = graph::count_mask(*masks[s]);
-    accuracy[s] = total > 0 ? static_cast<double>(hits[s]) / total : 0;
-  }
-  return {accuracy[0], accuracy[1], accuracy[2]};
-}
-
-std::vector<DeviceReport> PipelineStrategy::device_reports() const {
-  DeviceReport mine;
-  mine.role = placement_.roles_of(comm_.rank());
-  mine.peak_rss_bytes = runtime::peak_rss_bytes();
-  mine.bytes_sent = comm_.bytes_sent();
-  mine.bytes_received = comm_.bytes_received();
-  mine.parameter_checksum = parameter_checksum(state_.model);
-  mine.busy_seconds = busy_seconds_;
-  mine.idle_seconds = idle_seconds_;
-  mine.training_bytes_sent = training_bytes_sent_;
-  return gather_device_reports(comm_, mine);
+void PipelineStrategy::add_to_report(DeviceReport& report) const {
+  report.busy_seconds = busy_seconds_;
+  report.idle_seconds = idle_seconds_;
 }
 
 }  // namespace edgegnn::train

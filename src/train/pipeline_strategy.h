@@ -26,9 +26,10 @@
 // and Adam state, so that every rank, rank 0 included, holds the trained model
 // for checkpoints and reports.
 //
-// Evaluation is layer-wise inference: for each layer, node chunks stream from
-// the sampler (full neighbourhoods) through the layer's rank to the next
-// layer's rank, which gathers the whole layer's output before its own turn.
+// Evaluation is the one layer-wise evaluator (StreamRows): for each layer,
+// node chunks stream from the sampler (full neighbourhoods) through the
+// layer's rank to the next layer's rank, which gathers the whole layer's
+// output (or the next layer's messages) before its own turn.
 #pragma once
 
 #include <map>
@@ -44,15 +45,40 @@
 #include "train/graph_tensors.h"
 #include "train/micro_batches.h"
 #include "train/placement.h"
+#include "train/step.h"
 #include "train/strategy.h"
-#include "train/train_options.h"
-#include "train/training_state.h"
 
 namespace edgegnn::train {
 
 // The parts of the graph a rank's roles need: the sampler the structure, the
 // features role the feature matrix (counts, labels and masks always).
 graph::GraphParts graph_parts_for(const Placement& placement, int rank);
+
+// The rank layer `layer`'s output goes to: the next layer's, or the loss's.
+int pipeline_next_rank(const Placement& placement, int layer);
+
+// A pipeline's evaluation rows: every rank walks every node's chunks in
+// lock-step; the sampler sends each chunk's graph to the layer's rank, which
+// sends the chunk's output on to the next layer's (or the loss's) rank.
+class StreamRows : public EvalRows {
+ public:
+  // Borrows all.
+  StreamRows(const graph::Graph& graph, nn::Normalization normalization,
+             const Placement& placement, comm::Mailbox& mailbox, int rank)
+      : graph_(graph), normalization_(normalization), placement_(placement), mailbox_(mailbox),
+        rank_(rank) {}
+  int64_t num_rows(int) const override { return graph_.num_nodes; }
+  bool computes(int layer) const override { return placement_.layers[layer] == rank_; }
+  nn::LayerGraph chunk(int layer, int64_t begin, int64_t end) override;
+  torch::Tensor hand_over(int layer, torch::Tensor rows) override;
+
+ private:
+  const graph::Graph& graph_;
+  const nn::Normalization normalization_;
+  const Placement& placement_;
+  comm::Mailbox& mailbox_;
+  const int rank_;
+};
 
 class PipelineStrategy : public Strategy {
  public:
@@ -62,9 +88,15 @@ class PipelineStrategy : public Strategy {
                    comm::Communicator& comm, Placement placement);
 
   std::string name() const override { return "pipeline"; }
-  EpochStats train_epoch(int64_t epoch, runtime::Progress& progress) override;
-  Accuracy evaluate() override;
-  std::vector<DeviceReport> device_reports() const override;
+
+ protected:
+  EpochStats run_epoch(int64_t epoch, runtime::Progress& progress) override;
+  nn::FeatureMatrix eval_features() const override { return tensors_.features; }
+  EvalRows& eval_rows() override { return eval_rows_; }
+  const graph::Graph& eval_graph() const override { return graph_; }
+  std::string role() const override { return placement_.roles_of(rank()); }
+  void add_to_report(DeviceReport& report) const override;
+  std::string error_context() const override { return "pipeline: " + placement_.describe(); }
 
  private:
   // What a layer keeps of a micro-batch between its forward and backward.
@@ -73,29 +105,19 @@ class PipelineStrategy : public Strategy {
     torch::Tensor input;   // the rows received in this micro-batch; require grad
     torch::Tensor output;
   };
-  struct LossTotals {
-    double loss_sum = 0;
-    int64_t correct = 0, count = 0;
-  };
 
-  EpochStats run_epoch(int64_t epoch, runtime::Progress& progress);
+  EpochStats run_stages(int64_t epoch, runtime::Progress& progress);
   // Micro-batch m forward on this rank's roles; at m = 0 the sampler takes
   // the next mini-batch from `loader` and cuts it.
-  void forward(int64_t micro_batch, sample::BatchLoader* loader, LossTotals& totals);
+  void forward(int64_t epoch, int64_t step, int64_t micro_batch, sample::BatchLoader* loader,
+               LossTotals& totals);
   void backward(int64_t micro_batch);
-  Accuracy run_evaluation();
   // Every layer's weights and Adam state from its rank to all ranks.
   void share_trained_layers();
-  int next_rank(int layer) const;  // where layer `layer`'s output goes
-  bool runs_layer(int layer) const { return placement_.layers[layer] == comm_.rank(); }
-  // Runs `body`; an Error gains the placement, so a failure names roles.
-  template <typename Body>
-  auto naming_roles(Body&& body);
+  int next_rank(int layer) const { return pipeline_next_rank(placement_, layer); }
+  bool runs_layer(int layer) const { return placement_.layers[layer] == rank(); }
 
   const graph::Graph& graph_;
-  TrainingState& state_;
-  const TrainOptions& options_;
-  comm::Communicator& comm_;
   const Placement placement_;
   comm::Mailbox mailbox_;
   GraphTensors tensors_;
@@ -107,7 +129,7 @@ class PipelineStrategy : public Strategy {
   int64_t global_size_ = 0;  // seeds of the current mini-batch (sampler)
   double busy_seconds_ = 0;
   double idle_seconds_ = 0;
-  int64_t training_bytes_sent_ = 0;
+  StreamRows eval_rows_;
 };
 
 }  // namespace edgegnn::train

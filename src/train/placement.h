@@ -1,4 +1,4 @@
-// Placement: which rank runs each role of a pipeline (README, "Pipeline").
+// Placement: which rank runs each role of a pipeline (docs/training.md, "Pipeline").
 // Roles: the sampler (graph structure: produces every layer's block and
 // the seeds' labels), the features (the feature matrix), layer k (its weights,
 // 1-based as on the command line) and the loss.

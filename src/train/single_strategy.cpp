@@ -1,18 +1,87 @@
 #include "train/single_strategy.h"
 
-#include "runtime/memory_meter.h"
-#include "sample/batch_loader.h"
+#include "core/clock.h"
 #include "train/step.h"
 
 namespace edgegnn::train {
+namespace {
+
+torch::Tensor int64_tensor(std::span<const int32_t> values) {
+  return torch::tensor(std::vector<int64_t>(values.begin(), values.end()), torch::kInt64);
+}
+
+// Sampled mini-batches of the whole graph, from a loader's background thread.
+class SampledBatches : public BatchSource {
+ public:
+  SampledBatches(const sample::NeighborSampler& sampler, std::span<const int32_t> seeds,
+                 const sample::LoaderOptions& options, const graph::Graph& g,
+                 const GraphTensors& tensors, nn::Normalization normalization)
+      : loader_(sampler, seeds, options), graph_(g), tensors_(tensors),
+        normalization_(normalization) {}
+
+  int64_t num_steps() const override { return loader_.num_batches(); }
+  double sample_seconds() const override { return loader_.sample_seconds(); }
+
+  std::optional<StepBatch> next() override {
+    std::optional<sample::Batch> batch = loader_.next();
+    if (!batch) return std::nullopt;
+    const auto start = Clock::now();
+    StepBatch step;
+    step.graphs = batch_layer_graphs(*batch, normalization_, graph_);
+    step.input = tensors_.features;
+    step.labels = tensors_.labels_of(int64_tensor(batch->seed_ids()));
+    step.global_size = std::max(batch->global_size, static_cast<int64_t>(batch->seed_ids().size()));
+    step.gather_seconds = seconds_since(start);
+    return step;
+  }
+
+ private:
+  sample::BatchLoader loader_;
+  const graph::Graph& graph_;
+  const GraphTensors& tensors_;
+  nn::Normalization normalization_;
+};
+
+// The whole graph as one step, the loss over the training nodes.
+class FullBatch : public BatchSource {
+ public:
+  FullBatch(const std::vector<nn::LayerGraph>& graphs, const GraphTensors& tensors,
+            std::span<const int32_t> train_nodes)
+      : graphs_(graphs), tensors_(tensors), train_nodes_(train_nodes) {}
+
+  int64_t num_steps() const override { return 1; }
+  double sample_seconds() const override { return 0; }
+
+  std::optional<StepBatch> next() override {
+    if (done_) return std::nullopt;
+    done_ = true;
+    const auto start = Clock::now();
+    StepBatch step;
+    step.graphs = graphs_;
+    step.input = tensors_.features;
+    step.loss_rows = int64_tensor(train_nodes_);
+    step.labels = tensors_.labels_of(step.loss_rows);
+    step.global_size = step.loss_rows.size(0);
+    step.gather_seconds = seconds_since(start);
+    return step;
+  }
+
+ private:
+  const std::vector<nn::LayerGraph>& graphs_;
+  const GraphTensors& tensors_;
+  std::span<const int32_t> train_nodes_;
+  bool done_ = false;
+};
+
+}  // namespace
 
 SingleStrategy::SingleStrategy(const graph::Graph& graph, TrainingState& state,
-                               const TrainOptions& options)
-    : graph_(graph),
-      state_(state),
-      options_(options),
+                               const TrainOptions& options, comm::Communicator* comm)
+    : Strategy(state, options, comm),
+      graph_(graph),
       tensors_(graph),
-      train_nodes_(sample::mask_nodes(graph.train_mask.span())) {
+      train_nodes_(sample::mask_nodes(graph.train_mask.span())),
+      eval_rows_(graph, state.model->normalization()) {
   check(!train_nodes_.empty(), "{}: no training nodes", graph.name);
   if (options.full_batch)
     full_graphs_ = full_layer_graphs(graph, options.model.num_layers, state.model->normalization());
@@ -21,53 +90,21 @@ SingleStrategy::SingleStrategy(const graph::Graph& graph, TrainingState& state,
         graph, sample::SamplerOptions{options.fanouts, options.seed, options.threads});
 }
 
-EpochStats SingleStrategy::train_epoch(int64_t epoch, runtime::Progress& progress) {
-  if (options_.full_batch) {
-    progress.start_epoch(epoch, options_.epochs, 1);
-    return train_full_batch(progress);
-  }
-  sample::BatchLoader loader(*sampler_, train_nodes_, loader_options(epoch));
-  progress.start_epoch(epoch, options_.epochs, loader.num_batches());
-  return run_minibatch_epoch(loader, state_, graph_, tensors_, progress, [this] { before_step(); });
+EpochStats SingleStrategy::run_epoch(int64_t epoch, runtime::Progress& progress) {
+  std::unique_ptr<BatchSource> source;
+  if (options_.full_batch)
+    source = std::make_unique<FullBatch>(full_graphs_, tensors_, train_nodes_);
+  else
+    source = std::make_unique<SampledBatches>(*sampler_, train_nodes_, loader_options(epoch), graph_,
+                                              tensors_, state_.model->normalization());
+  progress.start_epoch(epoch, options_.epochs, source->num_steps());
+  return run_minibatch_epoch(*source, state_, epoch, progress, [this] { before_step(); }, comm_);
 }
 
 sample::LoaderOptions SingleStrategy::loader_options(int64_t epoch) const {
   sample::LoaderOptions loader{options_.batch_size, epoch, options_.seed};
   loader.queue_depth = options_.levers.sampler_queue_depth;
   return loader;
-}
-
-EpochStats SingleStrategy::train_full_batch(runtime::Progress& progress) {
-  torch::Tensor nodes = torch::tensor(std::vector<int64_t>(train_nodes_.begin(), train_nodes_.end()));
-  state_.model->train();
-  state_.optimizer->zero_grad();
-  StepResult r = forward_backward_full(state_.model, full_graphs_, tensors_, nodes);
-  const auto start = std::chrono::steady_clock::now();
-  state_.optimizer->step();
-  EpochStats stats;
-  stats.optimizer_seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  stats.loss = r.loss;
-  stats.train_acc = static_cast<double>(r.correct) / r.count;
-  stats.num_steps = 1;
-  stats.gather_seconds = r.gather_seconds;
-  stats.compute_seconds = r.compute_seconds;
-  progress.step(1, "");
-  return stats;
-}
-
-Accuracy SingleStrategy::evaluate() {
-  torch::Tensor predictions =
-      layerwise_inference(state_.model, graph_, tensors_, options_.levers);
-  return split_accuracy(predictions, graph_, tensors_);
-}
-
-std::vector<DeviceReport> SingleStrategy::device_reports() const {
-  DeviceReport report;
-  report.role = "trainer";
-  report.peak_rss_bytes = runtime::peak_rss_bytes();
-  report.parameter_checksum = parameter_checksum(state_.model);
-  return {report};
 }
 
 }  // namespace edgegnn::train

@@ -11,38 +11,35 @@
 #include "sample/neighbor_sampler.h"
 #include "train/graph_tensors.h"
 #include "train/strategy.h"
-#include "train/train_options.h"
-#include "train/training_state.h"
 
 namespace edgegnn::train {
 
 class SingleStrategy : public Strategy {
  public:
-  // Borrows all three; they must outlive the strategy.
-  SingleStrategy(const graph::Graph& graph, TrainingState& state, const TrainOptions& options);
+  // Borrows everything; all must outlive the strategy.
+  SingleStrategy(const graph::Graph& graph, TrainingState& state, const TrainOptions& options,
+                 comm::Communicator* comm = nullptr);
 
   std::string name() const override { return "single"; }
-  EpochStats train_epoch(int64_t epoch, runtime::Progress& progress) override;
-  Accuracy evaluate() override;
-  std::vector<DeviceReport> device_reports() const override;
 
  protected:
-  // The loader of this device's share of an epoch's batches.
+  EpochStats run_epoch(int64_t epoch, runtime::Progress& progress) override;
+  nn::FeatureMatrix eval_features() const override { return tensors_.features; }
+  EvalRows& eval_rows() override { return eval_rows_; }
+  const graph::Graph& eval_graph() const override { return graph_; }
+  std::string role() const override { return "trainer"; }
+  // This device's share of each batch.
   virtual sample::LoaderOptions loader_options(int64_t epoch) const;
-  // Between backward and the optimizer step (e.g. averaging gradients).
+  // Between backward and the optimizer step (e.g. summing gradients).
   virtual void before_step() {}
-  TrainingState& training_state() const { return state_; }
 
  private:
-  EpochStats train_full_batch(runtime::Progress& progress);
-
   const graph::Graph& graph_;
-  TrainingState& state_;
-  const TrainOptions& options_;
   GraphTensors tensors_;
   std::vector<int32_t> train_nodes_;
-  std::unique_ptr<sample::NeighborSampler> sampler_;
-  std::vector<nn::LayerGraph> full_graphs_;  // full-batch only
+  std::unique_ptr<sample::NeighborSampler> sampler_;  // mini-batches only
+  std::vector<nn::LayerGraph> full_graphs_;           // full batch only
+  WholeGraphRows eval_rows_;
 };
 
 }  // namespace edgegnn::train

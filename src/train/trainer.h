@@ -50,7 +50,7 @@ class Trainer {
   const TrainOptions& options_;
 };
 
-// The metrics JSON of a finished run (`--metrics-out`; README, "Training on one device").
+// The metrics JSON of a finished run (`--metrics-out`; docs/formats.md, "Metrics JSON").
 nlohmann::json metrics_json(const RunRecord& record, const TrainOptions& options,
                             const std::string& strategy, int devices, const std::string& backend);
 

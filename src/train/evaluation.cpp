@@ -1,0 +1,120 @@
+#include "train/evaluation.h"
+
+#include "core/error.h"
+
+namespace edgegnn::train {
+namespace {
+
+// See the header: when a layer transforms its rows before aggregating them.
+bool projects_first(nn::GraphConv& conv, int layer, const MemoryLevers& levers) {
+  return conv.out_features() < conv.in_features() && (layer > 0 || levers.eval_project_first);
+}
+
+bool takes_projected_input(nn::GraphConv& conv) {
+  return 2 * conv.out_features() < conv.in_features();
+}
+
+// A layer's input on this rank: its rows, or (projected by the layer before)
+// its messages and root terms.
+struct LayerInput {
+  nn::FeatureMatrix rows;
+  torch::Tensor messages, roots;
+};
+
+// Rows [begin, begin + count) into `all`, made (num_rows wide) on first use.
+void store(torch::Tensor& all, const torch::Tensor& rows, int64_t num_rows, int64_t begin) {
+  if (!rows.defined()) return;
+  if (!all.defined()) all = torch::empty({num_rows, rows.size(1)}, rows.options());
+  all.narrow(0, begin, rows.size(0)).copy_(rows);
+}
+
+}  // namespace
+
+nn::LayerGraph WholeGraphRows::chunk(int, int64_t begin, int64_t end) {
+  return nn::full_layer_graph(graph_, begin, end, normalization_);
+}
+
+torch::Tensor evaluate_layerwise(nn::GnnModel& model, const nn::FeatureMatrix& features,
+                                 EvalRows& rows, const MemoryLevers& levers) {
+  const int64_t chunk_nodes = levers.eval_chunk_nodes;
+  check(chunk_nodes > 0, "--eval-chunk: {} is not a positive node count", chunk_nodes);
+  torch::NoGradGuard no_grad;
+  const bool was_training = model->is_training();
+  model->eval();
+  const int num_layers = model->num_layers();
+  LayerInput in{features, {}, {}};
+  for (int l = 0; l < num_layers; ++l) {
+    nn::GraphConv& conv = model->conv(l);
+    const bool computes = rows.computes(l);
+    bool aggregates_messages = false;
+    nn::FeatureMatrix table;
+    if (computes) {
+      if (!in.messages.defined() && projects_first(conv, l, levers))
+        in.messages = in.rows.map_rows([&](const torch::Tensor& x) { return conv.message(x); });
+      aggregates_messages = in.messages.defined();
+      table = rows.table(l, aggregates_messages ? nn::FeatureMatrix(in.messages) : in.rows);
+      in.messages = torch::Tensor();  // the table holds them now
+    }
+    nn::GraphConv* next =
+        l + 1 < num_layers && takes_projected_input(model->conv(l + 1)) ? &model->conv(l + 1)
+                                                                         : nullptr;
+    const int64_t n = rows.num_rows(l);
+    torch::Tensor out, next_messages, next_roots;
+    for (int64_t begin = 0; begin < n; begin += chunk_nodes) {
+      const int64_t count = std::min(n - begin, chunk_nodes);
+      const nn::LayerGraph graph = rows.chunk(l, begin, begin + count);
+      torch::Tensor h;
+      if (computes) {
+        if (aggregates_messages) {
+          // The chunk's own rows: a compressed input widens a few MiB at a time.
+          const torch::Tensor root_term =
+              in.roots.defined() ? in.roots.narrow(0, begin, count)
+              : in.rows.defined()
+                  ? in.rows.map_rows([&](const torch::Tensor& x) { return conv.root(x); }, begin,
+                                     count)
+                  : torch::Tensor();
+          h = conv.update(nn::csr_aggregate(table.widen(), graph.adjacency, conv.aggregation()),
+                          root_term);
+        } else {
+          h = conv.forward(table, graph);
+        }
+        h = model->activate(l, h);
+      }
+      const torch::Tensor received = rows.hand_over(l, h);
+      if (!received.defined()) continue;
+      if (next) {
+        store(next_messages, next->message(received), n, begin);
+        store(next_roots, next->root(received), n, begin);
+      } else {
+        store(out, received, n, begin);
+      }
+    }
+    in = LayerInput{out, next_messages, next_roots};
+  }
+  model->train(was_training);
+  return in.rows.defined() ? in.rows.widen() : torch::Tensor();
+}
+
+SplitCounts count_hits(const torch::Tensor& outputs, const graph::Graph& g) {
+  SplitCounts counts;
+  if (!outputs.defined()) return counts;
+  check(outputs.size(0) == g.num_nodes, "evaluation: {} output rows for {} nodes of {}",
+        outputs.size(0), g.num_nodes, g.name);
+  const torch::Tensor predicted = outputs.argmax(1).contiguous();
+  const int64_t* p = predicted.data_ptr<int64_t>();
+  const graph::Buffer<uint8_t>* masks[] = {&g.train_mask, &g.val_mask, &g.test_mask};
+  for (int64_t v = 0; v < g.num_nodes; ++v)
+    for (int s = 0; s < 3; ++s)
+      if ((*masks[s])[v]) {
+        counts.hits[s] += p[v] == g.labels[v];
+        ++counts.sizes[s];
+      }
+  return counts;
+}
+
+Accuracy accuracy_of(const SplitCounts& c) {
+  auto ratio = [&](int s) { return c.sizes[s] > 0 ? double(c.hits[s]) / c.sizes[s] : 0.0; };
+  return {ratio(0), ratio(1), ratio(2)};
+}
+
+}  // namespace edgegnn::train
