@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "graph/graph.h"
+#include "train/memory_plan.h"
 #include "train/train_options.h"
 
 namespace edgegnn::cli {
@@ -46,6 +47,7 @@ void run_partition(const PartitionArgs& args);
 struct TrainArgs {
   train::TrainOptions options;
   std::string strategy = "single";
+  std::string model = "sage";  // --model, into options.model.kind
   int devices = 1;
   std::string backend = "gloo";             // gloo | mpi
   std::string weight_decay_layers = "all";  // all | first
@@ -74,6 +76,8 @@ struct TrainArgs {
 };
 // Returns the process exit code (a local launch returns its workers').
 int run_train(TrainArgs& args);
+// The levers train's flags give (the plan sizes the others).
+train::FixedLevers given_levers(const TrainArgs& args);
 // Checks train's flags against each other and fills the options they parse
 // into (sizes, dtype); shared with `plan`.
 void prepare_train_options(TrainArgs& args);

@@ -22,7 +22,7 @@ void run_eval(const EvalArgs& args) {
   nn::ModelOptions model_options;
   try {
     const auto& m = meta.at("model");
-    model_options.kind = m.at("kind");
+    model_options.kind = nn::parse_model_kind(m.at("kind"));
     model_options.in_features = m.at("in_features");
     model_options.hidden = m.at("hidden");
     model_options.num_classes = m.at("num_classes");

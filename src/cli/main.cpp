@@ -11,6 +11,7 @@
 
 #include "cli/commands.h"
 #include "core/error.h"
+#include "train/strategy_registry.h"
 
 namespace {
 
@@ -32,7 +33,8 @@ void add_dataset_flags(CLI::App* cmd, DatasetArgs& data) {
 // explicitly win.
 void apply_model_defaults(CLI::App* cmd, TrainArgs& args) {
   auto& o = args.options;
-  if (o.model.kind != "gcn") return;
+  o.model.kind = edgegnn::nn::parse_model_kind(args.model);
+  if (o.model.kind != edgegnn::nn::ModelKind::kGcn) return;
   auto unset = [&](const char* flag) { return cmd->count(flag) == 0; };
   if (unset("--hidden")) o.model.hidden = 16;
   if (unset("--input-dropout")) o.model.input_dropout = 0.5;
@@ -49,7 +51,7 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
                   "cora | citeseer | pubmed | reddit | npz | edgegnn | synthetic-<preset>")
       ->required();
   cmd->add_option("--root", o.root, "where the dataset's files are (not for synthetic-*)");
-  cmd->add_option("--model", o.model.kind, "sage | gcn")->default_val("sage");
+  cmd->add_option("--model", args.model, "sage | gcn")->default_val("sage");
   cmd->add_option("--layers", o.model.num_layers, "layers")->default_val(2);
   cmd->add_option("--hidden", o.model.hidden, "hidden width (gcn: 16)")->default_val(256);
   cmd->add_option("--fanouts", o.fanouts, "neighbours sampled per hop from the seeds, -1 = all")
@@ -74,7 +76,7 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
   cmd->add_option("--threads", o.threads, "threads (0 = the cores available)")->default_val(0);
   cmd->add_option("--eval-every", o.eval_every, "epochs between evaluations, 0 = last only")
       ->default_val(1);
-  cmd->add_option("--strategy", args.strategy, "single | data | pipeline | partition")
+  cmd->add_option("--strategy", args.strategy, edgegnn::train::strategy_names())
       ->default_val("single");
   cmd->add_option("--placement", args.placement,
                   "pipeline: roles to ranks, e.g. sampler:0,features:1,layer1:1,layer2:2,loss:2");

@@ -7,6 +7,7 @@
 #include "runtime/board.h"
 #include "runtime/size.h"
 #include "train/memory_plan.h"
+#include "train/strategy_registry.h"
 
 namespace edgegnn::cli {
 namespace {
@@ -35,11 +36,11 @@ train::TrainOptions with_model_shape(train::TrainOptions o, const train::PlanGra
   return o;
 }
 
-train::FixedLevers fixed_levers(const TrainArgs& args) {
+}  // namespace
+
+train::FixedLevers given_levers(const TrainArgs& args) {
   return {args.eval_chunk.has_value(), !args.eval_order.empty(), args.sampler_queue.has_value()};
 }
-
-}  // namespace
 
 void run_plan(PlanArgs& args) {
   TrainArgs& t = args.train;
@@ -50,7 +51,7 @@ void run_plan(PlanArgs& args) {
   train::PlanRequest request;
   request.devices = t.devices;
   request.budget_bytes = o.memory_budget_bytes;
-  request.fixed = fixed_levers(t);
+  request.fixed = given_levers(t);
   // Boards without --memory-budget: the budget is the smallest board's memory
   // limit (its RAM less the OS reserve), what a worker gets under --emulate.
   if (!t.emulate.empty() && !request.budget_bytes) {
@@ -77,7 +78,7 @@ void run_plan(PlanArgs& args) {
     return;
   }
   fmt::print("{}: {} nodes, {} edges, {} features; {} {}x{}, batch {}, fanouts {}; {} device(s){}\n",
-             g.name, g.num_nodes, g.num_edges(), g.num_features, o.model.kind, o.model.num_layers,
+             g.name, g.num_nodes, g.num_edges(), g.num_features, nn::model_kind_name(o.model.kind), o.model.num_layers,
              o.model.hidden, o.batch_size, fmt::join(o.fanouts, ","), t.devices,
              request.budget_bytes
                  ? fmt::format(" of {} each", runtime::format_bytes(*request.budget_bytes))
@@ -90,12 +91,12 @@ std::vector<std::string> fit_plan_to_budget(TrainArgs& args, const graph::Graph*
   train::PlanRequest request;
   request.devices = args.devices;
   request.budget_bytes = o.memory_budget_bytes;
-  request.fixed = fixed_levers(args);
+  request.fixed = given_levers(args);
   request.placement = args.placement;
   request.strategies = {args.strategy};
   std::optional<graph::Graph> loaded;
   train::PlanGraph plan_graph;
-  if (args.strategy == "partition") {
+  if (train::strategy_entry(args.strategy).reads_partition) {
     const partition::PartitionBook book = partition::open_partition_book(o.root);
     request.partition = book.summary;
     plan_graph = partition_graph(book);

@@ -21,10 +21,9 @@
 #include "runtime/size.h"
 #include "runtime/threads.h"
 #include "train/compress_features.h"
-#include "train/data_strategy.h"
-#include "train/partition_strategy.h"
+#include "train/part_view.h"
 #include "train/pipeline_strategy.h"
-#include "train/single_strategy.h"
+#include "train/strategy_registry.h"
 #include "train/trainer.h"
 
 namespace edgegnn::cli {
@@ -77,7 +76,7 @@ int launch_local_workers(const TrainArgs& args, const std::vector<std::string>& 
   runtime::LaunchOptions launch;
   launch.num_workers = args.devices;
   // Under mpirun the launcher sees one worker, mpirun itself.
-  if (args.strategy == "pipeline" && args.backend != "mpi") {
+  if (train::strategy_entry(args.strategy).places_roles && args.backend != "mpi") {
     const train::Placement placement =
         train::parse_placement(args.placement, args.options.model.num_layers, args.devices);
     for (int r = 0; r < args.devices; ++r) launch.labels.push_back(placement.roles_of(r));
@@ -104,7 +103,7 @@ int launch_local_workers(const TrainArgs& args, const std::vector<std::string>& 
 
 // --emulate belongs to the local launcher; a bad use fails before any worker starts.
 void check_emulate(const TrainArgs& args) {
-  check(args.strategy != "single",
+  check(train::strategy_entry(args.strategy).max_devices != 1,
         "--emulate: runs each device as a local worker; needs --strategy data, pipeline or "
         "partition with --devices N");
   check(!is_worker(args), "--emulate: only for a local run (--devices N), not with --rank or RANK");
@@ -145,15 +144,8 @@ void check_partition(const train::TrainOptions& o, int devices) {
 void prepare_train_options(TrainArgs& args) {
   train::TrainOptions& o = args.options;
   check(args.devices >= 1, "--devices: {} is not a positive device count", args.devices);
-  check(args.strategy == "single" || args.strategy == "data" || args.strategy == "pipeline" ||
-            args.strategy == "partition",
-        "--strategy: '{}' is not available (single, data, pipeline, partition)", args.strategy);
-  check(args.strategy != "single" || args.devices == 1,
-        "--devices: {} devices need a distributed strategy (--strategy data, pipeline or "
-        "partition)",
-        args.devices);
-  check(args.strategy == "pipeline" || args.placement.empty(),
-        "--placement: only for --strategy pipeline");
+  const train::StrategyEntry& entry = train::strategy_entry(args.strategy);
+  check(entry.places_roles || args.placement.empty(), "--placement: only for --strategy pipeline");
   check(args.backend == "gloo" || args.backend == "mpi", "--backend: unknown backend '{}' (gloo, mpi)",
         args.backend);
   check(args.comm_timeout_seconds > 0, "--comm-timeout: {} is not a positive number of seconds",
@@ -168,19 +160,22 @@ void prepare_train_options(TrainArgs& args) {
   if (args.eval_chunk) o.levers.eval_chunk_nodes = *args.eval_chunk;
   if (!args.eval_order.empty()) o.levers.eval_project_first = train::parse_eval_order(args.eval_order);
   if (args.sampler_queue) o.levers.sampler_queue_depth = *args.sampler_queue;
+  if (args.eval_order.empty()) o.levers.eval_project_first = entry.eval_project_first;
   train::validate(o);
+  train::check_supported(entry, args.devices, o, given_levers(args));
 }
 
 int run_train(TrainArgs& args) {
   prepare_train_options(args);
   train::TrainOptions& o = args.options;
-  const bool pipeline = args.strategy == "pipeline";
-  const bool partitioned = args.strategy == "partition";
+  const train::StrategyEntry& entry = train::strategy_entry(args.strategy);
+  const bool pipeline = entry.places_roles;
+  const bool partitioned = entry.reads_partition;
   // A bad placement or partition fails here, before any worker starts.
   if (pipeline) train::parse_placement(args.placement, o.model.num_layers, args.devices);
   if (partitioned && !is_worker(args)) check_partition(o, args.devices);
   if (!args.emulate.empty() && !env(runtime::kWorkerEnv)) check_emulate(args);
-  const bool distributed = args.strategy != "single";
+  const bool distributed = entry.max_devices != 1;
   // Workers a launcher started run with the levers it planned; a multi-host
   // worker plans nothing, and runs with the levers its flags give.
   const bool plan = o.memory_budget_bytes && !is_worker(args);
@@ -236,26 +231,20 @@ int run_train(TrainArgs& args) {
   if (o.progress)
     fmt::print(stderr, "{}{}: {} nodes, {} edges, {} features, {} classes; {} {}x{} on {} threads\n",
                g.name, part ? fmt::format(" part {} of {}", rank, part->book.num_parts) : "",
-               g.num_nodes, g.num_edges(), g.num_features, g.num_classes, o.model.kind,
+               g.num_nodes, g.num_edges(), g.num_features, g.num_classes, nn::model_kind_name(o.model.kind),
                o.model.num_layers, o.model.hidden, o.threads);
   // Only rank 0 writes checkpoints: the weights are the same on every rank.
   o.write_checkpoints = rank == 0;
 
   train::TrainingState state = train::make_training_state(o);
-  std::unique_ptr<train::Strategy> strategy;
   std::optional<train::PartView> view;
-  if (partitioned) {
+  if (partitioned)
     view.emplace(train::PartView{g, g.global_ids.span(), part->book.node_part.span(),
                                  part->book.node_local.span()});
-    strategy = std::make_unique<train::PartitionStrategy>(*view, state, o, *communicator);
-  } else if (pipeline) {
-    if (o.progress) fmt::print(stderr, "pipeline: {}\n", placement->describe());
-    strategy = std::make_unique<train::PipelineStrategy>(g, state, o, *communicator, *placement);
-  } else if (communicator) {
-    strategy = std::make_unique<train::DataStrategy>(g, state, o, *communicator);
-  } else {
-    strategy = std::make_unique<train::SingleStrategy>(g, state, o);
-  }
+  if (pipeline && o.progress) fmt::print(stderr, "pipeline: {}\n", placement->describe());
+  std::unique_ptr<train::Strategy> strategy =
+      entry.make({g, state, o, communicator.get(), view ? &*view : nullptr,
+                  placement ? &*placement : nullptr});
   train::RunRecord record = train::Trainer(*strategy, state, o).run();
   if (watch) watch->check();
   if (rank != 0) return 0;

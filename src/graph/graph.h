@@ -82,6 +82,14 @@ struct Graph {
     return features.span().subspan(v * num_features, num_features);
   }
   size_t memory_bytes() const;
+  // What the CSR, and the labels and split masks, of a graph of this size
+  // hold: the planner counts a rank's arrays with these.
+  static int64_t structure_bytes(int64_t num_nodes, int64_t num_edges) {
+    return (num_nodes + 1) * int64_t{sizeof(int64_t)} + num_edges * int64_t{sizeof(int32_t)};
+  }
+  static int64_t label_bytes(int64_t num_nodes) {
+    return num_nodes * int64_t{sizeof(int32_t) + 3 * sizeof(uint8_t)};
+  }
 
   // Checks every invariant above; throws Error naming `source` and the first
   // violation. Readers call it before returning a graph.

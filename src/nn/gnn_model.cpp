@@ -7,8 +7,6 @@
 namespace edgegnn::nn {
 
 GnnModelImpl::GnnModelImpl(const ModelOptions& options) : options_(options) {
-  check(options.kind == "sage" || options.kind == "gcn", "--model: unknown model '{}' (sage, gcn)",
-        options.kind);
   check(options.num_layers >= 1, "--layers: {} is not a positive layer count", options.num_layers);
   check(options.hidden >= 1, "--hidden: {} is not a positive width", options.hidden);
   check(options.dropout >= 0 && options.dropout < 1, "--dropout: {} is not in [0, 1)",
@@ -18,7 +16,7 @@ GnnModelImpl::GnnModelImpl(const ModelOptions& options) : options_(options) {
     const int64_t in = l == 0 ? options.in_features : options.hidden;
     const int64_t out = l + 1 == options.num_layers ? options.num_classes : options.hidden;
     std::shared_ptr<GraphConv> conv;
-    if (options.kind == "sage")
+    if (options.kind == ModelKind::kSage)
       conv = SAGEConv(in, out).ptr();
     else
       conv = GCNConv(in, out).ptr();

@@ -7,8 +7,14 @@
 
 namespace edgegnn::nn {
 
+enum class ModelKind { kSage, kGcn };
+
+// --model: "sage" or "gcn"; throws naming the flag.
+ModelKind parse_model_kind(const std::string& name);
+const char* model_kind_name(ModelKind kind);
+
 struct ModelOptions {
-  std::string kind = "sage";  // sage | gcn
+  ModelKind kind = ModelKind::kSage;
   int64_t in_features = 0;
   int64_t hidden = 256;
   int64_t num_classes = 0;

@@ -247,7 +247,7 @@ TEST_F(PyTorchGolden, TwoLayerSageModelMatchesRedditPyOutputAndGradients) {
   sample::NeighborSampler sampler(g, {/*fanouts=*/{3, 2}, /*seed=*/1, /*num_threads=*/1});
   sample::Batch batch = sampler.sample(kSeeds, /*batch_key=*/0);
   torch::manual_seed(1);
-  nn::GnnModel model(nn::ModelOptions{.kind = "sage",
+  nn::GnnModel model(nn::ModelOptions{.kind = nn::ModelKind::kSage,
                                       .in_features = 5,
                                       .hidden = 4,
                                       .num_classes = 3,
@@ -276,7 +276,7 @@ TEST_F(PyTorchGolden, CheckpointModelLoadsIntoPyGModulesWithSameValues) {
     SCOPED_TRACE(kind);
     train::TrainOptions options;
     options.model = {
-        .kind = kind, .in_features = 5, .hidden = 4, .num_classes = 3, .num_layers = 2};
+        .kind = nn::parse_model_kind(kind), .in_features = 5, .hidden = 4, .num_classes = 3, .num_layers = 2};
     train::TrainingState state = train::make_training_state(options);
     const fs::path checkpoint = dir_ / kind;
     runtime::save_checkpoint(checkpoint, *state.model, *state.optimizer,

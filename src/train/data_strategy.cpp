@@ -1,12 +1,36 @@
 #include "train/data_strategy.h"
 
+#include "train/plan_context.h"
+
 namespace edgegnn::train {
+
+std::unique_ptr<Strategy> DataStrategy::make(const StrategyInputs& in) {
+  return std::make_unique<DataStrategy>(in.graph, in.state, in.options, *in.comm);
+}
+
+std::vector<RankPlan> DataStrategy::estimate(const PlanContext& c, std::string& note) {
+  const int n = c.request.devices;
+  if (n < 2) {
+    note = "needs 2 or more devices";
+    return {};
+  }
+  std::vector<RankPlan> ranks;
+  const BatchShape s = scaled(c.shape, 1.0 / n);
+  for (int k = 0; k < n; ++k) {
+    // The buckets' flat gradients, sent and summed.
+    RankPlan p = replica_plan(c, k, s, n, 2 * c.model_bytes);
+    p.bytes_sent_per_epoch = c.allreduce_bytes_per_epoch(n);
+    ranks.push_back(p);
+  }
+  note = "every device holds the whole graph; batch slices of " +
+         std::to_string(c.options.batch_size / n);
+  return ranks;
+}
 
 DataStrategy::DataStrategy(const graph::Graph& graph, TrainingState& state,
                            const TrainOptions& options, comm::Communicator& comm)
     : SingleStrategy(graph, state, options, &comm),
       buckets_(state.model->parameters(), options.gradient_bucket_bytes, comm) {
-  check(!options.full_batch, "--strategy data: trains mini-batches; drop --full-batch");
 }
 
 sample::LoaderOptions DataStrategy::loader_options(int64_t epoch) const {

@@ -21,6 +21,8 @@ class DataStrategy : public SingleStrategy {
                comm::Communicator& comm);
 
   std::string name() const override { return "data"; }
+  static std::unique_ptr<Strategy> make(const StrategyInputs& in);
+  static std::vector<RankPlan> estimate(const PlanContext& c, std::string& note);
 
  protected:
   sample::LoaderOptions loader_options(int64_t epoch) const override;

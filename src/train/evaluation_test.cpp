@@ -28,7 +28,7 @@ graph::Graph tiny() {
 
 TrainingState model_for(const graph::Graph& g, const std::string& kind, int64_t hidden) {
   TrainOptions o;
-  o.model = {kind, g.num_features, hidden, g.num_classes, /*num_layers=*/2};
+  o.model = {nn::parse_model_kind(kind), g.num_features, hidden, g.num_classes, /*num_layers=*/2};
   return make_training_state(o);
 }
 

@@ -11,127 +11,15 @@
 #include "runtime/size.h"
 #include "sample/batch_loader.h"
 #include "sample/neighbor_sampler.h"
-#include "train/placement.h"
+#include "train/plan_context.h"
+#include "train/strategy_registry.h"
 
 namespace edgegnn::train {
 namespace {
 
-constexpr int64_t kMiB = int64_t{1} << 20;
-constexpr int64_t kFloat = 4;
-
-// Measured on this code (x86_64, Debian's libtorch 1.13): VmHWM of `edgegnn
-// train` on synthetic-tiny, whose data is negligible, and the extra of a
-// distributed worker (Gloo's or OpenMPI's threads and buffers).
-constexpr int64_t kProcessBaseline = 168 * kMiB;
-constexpr int64_t kBackendBaseline = 5 * kMiB;
-// Autograd keeps more than the tensors counted per layer (views, transient
-// copies in backward, the allocator's slack): the ratio of measured to counted
-// training working sets on synthetic-reddit-mini and synthetic-reddit. Where
-// the loader samples on its own thread, freed blocks also linger in that
-// thread's malloc arena; a pipeline's layer ranks sample nothing.
-constexpr double kActivationFactor = 1.5;
-constexpr double kActivationFactorWithoutSampler = 1.0;
-// A chunk's temporaries are freed and allocated again for every chunk, and the
-// allocator keeps about one more chunk's worth: measured on synthetic-reddit,
-// data parallel on 4, evaluation in chunks of 8192 against 1024 nodes.
-constexpr int64_t kChunkSlack = 2;
 // The smallest evaluation chunk the planner sizes: below it, per-chunk
 // overheads grow and the memory saved is a few MiB.
 constexpr int64_t kSmallestEvalChunk = 512;
-
-// Batches a loader holds: its queue, the one being sampled, the one in use.
-int batches_in_flight(const MemoryLevers& levers) { return levers.sampler_queue_depth + 2; }
-
-struct Dims {
-  std::vector<int64_t> in, out;  // per layer
-};
-
-Dims layer_dims(const nn::ModelOptions& m) {
-  Dims d;
-  for (int l = 0; l < m.num_layers; ++l) {
-    d.in.push_back(l == 0 ? m.in_features : m.hidden);
-    d.out.push_back(l + 1 == m.num_layers ? m.num_classes : m.hidden);
-  }
-  return d;
-}
-
-int64_t num_parameters(const nn::ModelOptions& m) {
-  const Dims d = layer_dims(m);
-  int64_t n = 0;
-  for (size_t l = 0; l < d.in.size(); ++l)
-    n += (m.kind == "sage" ? 2 : 1) * d.in[l] * d.out[l] + d.out[l];
-  return n;
-}
-
-int64_t bytes(double count, int64_t width = 1) {
-  return static_cast<int64_t>(std::ceil(count)) * width;
-}
-
-// A batch's ids and CSR in memory: per layer dst and src ids, rowptr, col.
-int64_t batch_bytes(const BatchShape& s, int first_layer = 0) {
-  int64_t b = 0;
-  for (size_t l = first_layer; l < s.dst.size(); ++l)
-    b += bytes(s.dst[l] + s.src[l], 4) + bytes(s.dst[l] + 1, 8) + bytes(s.edges[l], 4);
-  return b;
-}
-
-BatchShape scaled(const BatchShape& s, double factor) {
-  BatchShape r = s;
-  for (auto* v : {&r.dst, &r.src, &r.edges})
-    for (double& x : *v) x *= factor;
-  return r;
-}
-
-// Training's working set of layers [first, last): what autograd keeps per layer
-// (inputs gathered or aggregated, the linear outputs and their sum, ReLU and
-// dropout for hidden layers), the gradient of a local input in backward, and
-// each layer's CSR as tensors. `global_input`: layer 0 reads the features in
-// place and gathers only its dst rows.
-int64_t training_bytes(const BatchShape& s, const Dims& d, int first, int last,
-                       bool global_input, double factor = kActivationFactor) {
-  double floats = 0;
-  for (int l = first; l < last; ++l) {
-    const bool hidden = l + 1 < static_cast<int>(d.in.size());
-    const double dst = s.dst[l], src = s.src[l];
-    floats += dst * d.in[l] * (l == 0 && global_input ? 2 : 1);  // aggregated (+ gathered root)
-    floats += dst * d.out[l] * (hidden ? 6 : 4);  // lin_l, lin_r, sum (+ relu, dropout mask, out)
-    if (l > 0 || !global_input) floats += src * d.in[l];  // input's gradient
-    floats += bytes(s.edges[l] * 3 + dst * 2) / double(kFloat);  // CSR, its transpose
-  }
-  return static_cast<int64_t>(floats * kFloat * factor);
-}
-
-// A chunk's temporaries in layer-wise evaluation: its aggregated input
-// (`aggregated` wide), the two linear terms and their sum (`out` wide), and its
-// CSR's columns (`edge_bytes` each), with the allocator's slack.
-int64_t chunk_bytes(int64_t chunk, int64_t aggregated, int64_t out, double degree,
-                    int64_t edge_bytes) {
-  return kChunkSlack *
-         (chunk * (aggregated + 3 * out) * kFloat + bytes(chunk * degree, edge_bytes));
-}
-
-// Layer-wise evaluation over all `rows` nodes, as layerwise_inference does it:
-// a narrowing layer's input is all rows' messages (the first layer's only when
-// it projects first), else its input table, the first layer's being the
-// features held; its output is the next narrowing layer's messages and root
-// terms, or its rows; a chunk's temporaries beside.
-int64_t evaluation_bytes(const Dims& d, int64_t rows, double degree, int64_t edge_bytes,
-                         const MemoryLevers& levers) {
-  int64_t peak = 0;
-  const int num_layers = static_cast<int>(d.in.size());
-  auto narrows = [&](int l) { return 2 * d.out[l] < d.in[l]; };
-  for (int l = 0; l < num_layers; ++l) {
-    const bool messages = d.out[l] < d.in[l] && (l > 0 || levers.eval_project_first);
-    const int64_t input = messages ? rows * d.out[l] : l > 0 ? rows * d.in[l] : 0;
-    const int64_t output =
-        l + 1 < num_layers && narrows(l + 1) ? 2 * rows * d.out[l + 1] : rows * d.out[l];
-    const int64_t chunk = std::min(levers.eval_chunk_nodes, rows);
-    peak = std::max(peak, (input + output) * kFloat +
-                              chunk_bytes(chunk, messages ? d.out[l] : d.in[l], d.out[l], degree,
-                                          edge_bytes));
-  }
-  return peak;
-}
 
 // Nodes outside a part that are sources of its in-edges, for a random cut
 // into `parts`: node v (out-degree k) is in another part with probability
@@ -146,285 +34,23 @@ int64_t random_halo(const graph::Graph& g, int parts) {
   return static_cast<int64_t>(halo);
 }
 
-class Planner {
- public:
-  // `halo_estimate`: a part's halo under a random cut, when no partition is given.
-  Planner(const PlanGraph& g, const TrainOptions& o, const PlanRequest& r, const BatchShape& s,
-          int64_t halo_estimate)
-      : g_(g), o_(o), r_(r), shape_(s), dims_(layer_dims(o.model)), halo_estimate_(halo_estimate) {
-    num_train_ = g.num_train;
-    degree_ = g.num_nodes > 0 ? double(g.num_edges) / g.num_nodes : 0;
-    // A chunk's CSR columns, and GCN's edge weights.
-    edge_bytes_ = o.model.kind == "gcn" ? 8 : 4;
-    steps_ = o.full_batch ? 1 : (num_train_ + o.batch_size - 1) / o.batch_size;
-    model_bytes_ = num_parameters(o.model) * kFloat;
-  }
-
-  StrategyPlan plan(const std::string& strategy) const {
-    StrategyPlan p;
-    p.strategy = strategy;
-    p.levers = o_.levers;
-    p.devices = strategy == "single" ? 1 : r_.devices;
-    if (strategy == "single") p.ranks = {single()};
-    if (strategy == "data") p.ranks = data(p.note);
-    if (strategy == "pipeline") p.ranks = pipeline(p.note);
-    if (strategy == "partition") p.ranks = partition(p.note);
-    return p;
-  }
-
- private:
-  int64_t structure_bytes(int64_t nodes, int64_t edges) const {
-    return (nodes + 1) * 8 + edges * 4;
-  }
-  // A feature row as held and sent (--feature-dtype).
-  int64_t row_bytes() const {
-    return g_.num_features * graph::feature_dtype_bytes(o_.feature_dtype);
-  }
-  int64_t feature_bytes(int64_t nodes) const { return nodes * row_bytes(); }
-  int64_t label_bytes() const { return g_.num_nodes * (4 + 3); }
-  // Weights, gradients and Adam's two moments; every rank holds the whole model.
-  int64_t model_memory() const { return 4 * model_bytes_; }
-
-  // `comm`: buffers held through both phases.
-  RankPlan whole_graph_rank(int rank, const BatchShape& s, int devices, int64_t comm) const {
-    RankPlan p;
-    p.rank = rank;
-    p.roles = devices == 1 ? "all" : "replica";
-    MemoryParts& m = p.memory;
-    m.baseline = kProcessBaseline + (devices > 1 ? kBackendBaseline : 0);
-    m.structure = structure_bytes(g_.num_nodes, g_.num_edges);
-    m.features = feature_bytes(g_.num_nodes);
-    m.labels = label_bytes();
-    set_peak_phase(m,
-                   {batches_in_flight(o_.levers) * batch_bytes(s),
-                    training_bytes(s, dims_, 0, o_.model.num_layers, true), comm},
-                   {0, evaluation_bytes(dims_, g_.num_nodes, degree_, edge_bytes_, o_.levers), comm});
-    m.model = model_memory();
-    return p;
-  }
-
-  // What a rank holds beside its arrays in training or in evaluation. The
-  // trainer returns freed heap between the two, so its peak is one phase's.
-  struct Phase {
-    int64_t batches = 0, activations = 0, comm = 0;
-    int64_t total() const { return batches + activations + comm; }
-  };
-
-  static void set_peak_phase(MemoryParts& m, const Phase& training, const Phase& evaluation) {
-    m.eval_sets_peak = evaluation.total() > training.total();
-    const Phase& p = m.eval_sets_peak ? evaluation : training;
-    m.batches = p.batches;
-    m.activations = p.activations;
-    m.comm = p.comm;
-  }
-
-  RankPlan single() const { return whole_graph_rank(0, shape_, 1, 0); }
-
-  // Ring allreduce: each device sends 2 (N-1)/N of the gradients per step.
-  int64_t allreduce_bytes_per_epoch(int devices) const {
-    return devices > 1 ? steps_ * 2 * (devices - 1) * model_bytes_ / devices : 0;
-  }
-
-  std::vector<RankPlan> data(std::string& note) const {
-    const int n = r_.devices;
-    if (n < 2) {
-      note = "needs 2 or more devices";
-      return {};
-    }
-    std::vector<RankPlan> ranks;
-    const BatchShape s = scaled(shape_, 1.0 / n);
-    for (int k = 0; k < n; ++k) {
-      // The buckets' flat gradients, sent and summed.
-      RankPlan p = whole_graph_rank(k, s, n, 2 * model_bytes_);
-      p.bytes_sent_per_epoch = allreduce_bytes_per_epoch(n);
-      ranks.push_back(p);
-    }
-    note = "every device holds the whole graph; batch slices of " +
-           std::to_string(o_.batch_size / n);
-    return ranks;
-  }
-
-  std::vector<RankPlan> pipeline(std::string& note) const {
-    const int layers = o_.model.num_layers, n = r_.devices;
-    Placement placement;
-    try {
-      placement = parse_placement(r_.placement, layers, n);
-    } catch (const Error& e) {
-      note = e.what();
-      return {};
-    }
-    std::vector<RankPlan> ranks(n);
-    for (int k = 0; k < n; ++k) {
-      RankPlan& p = ranks[k];
-      p.rank = k;
-      p.roles = placement.roles_of(k);
-      MemoryParts& m = p.memory;
-      m.baseline = kProcessBaseline + kBackendBaseline;
-      m.labels = label_bytes();
-      m.model = model_memory();
-      const int64_t eval_chunk = std::min(o_.levers.eval_chunk_nodes, g_.num_nodes);
-      Phase training, evaluation;
-      if (placement.sampler == k) {
-        m.structure = structure_bytes(g_.num_nodes, g_.num_edges);
-        training.batches = batches_in_flight(o_.levers) * batch_bytes(shape_);
-        // Every layer's block and the seeds' labels go out; in evaluation, a
-        // chunk's block, built and packed.
-        training.comm = batch_bytes(shape_);
-        evaluation.comm = 2 * bytes(eval_chunk * degree_, edge_bytes_);
-        p.bytes_sent_per_epoch = steps_ * (batch_bytes(shape_) + bytes(shape_.dst.back(), 8));
-      }
-      if (placement.features == k) m.features = feature_bytes(g_.num_nodes);
-      for (int l = 0; l < layers; ++l) {
-        if (!placement.runs_layer(k, l)) continue;
-        training.activations +=
-            training_bytes(shape_, dims_, l, l + 1, true,
-                           placement.sampler == k ? kActivationFactor
-                                                  : kActivationFactorWithoutSampler);
-        // Input rows received (and their gradients sent back); output rows
-        // sent (and their gradients received).
-        const int64_t in_rows = l > 0 ? bytes(shape_.src[l], dims_.in[l] * kFloat) : 0;
-        const int64_t out_rows =
-            l + 1 < layers ? bytes(shape_.src[l + 1], dims_.in[l + 1] * kFloat) : 0;
-        training.comm += 2 * (in_rows + out_rows);
-        training.batches += batch_bytes(shape_, l) - batch_bytes(shape_, l + 1);
-        if (l > 0 && placement.layers[l - 1] != k) p.bytes_sent_per_epoch += steps_ * in_rows;
-        if (l + 1 < layers && placement.layers[l + 1] != k) p.bytes_sent_per_epoch += steps_ * out_rows;
-        // Layer 1 aggregates the features and streams chunks of its output; a
-        // later layer gathers all nodes' input rows as they arrive, then its
-        // output (or messages). A chunk's temporaries are as wide as its input:
-        // aggregated, or the rows received.
-        const int64_t chunk_temps =
-            chunk_bytes(eval_chunk, dims_.in[l], dims_.out[l], degree_, edge_bytes_);
-        evaluation.activations = std::max(
-            evaluation.activations,
-            chunk_temps + (l == 0 ? 0 : g_.num_nodes * (dims_.in[l] + dims_.out[l]) * kFloat));
-        // After each epoch the owner broadcasts the layer's weights and Adam moments.
-        p.bytes_sent_per_epoch += 3 * model_bytes_ / layers;
-      }
-      set_peak_phase(m, training, evaluation);
-    }
-    note = "each rank holds only its roles' arrays";
-    return ranks;
-  }
-
-  std::vector<RankPlan> partition(std::string& note) const {
-    const int n = r_.devices;
-    if (n < 2) {
-      note = "needs 2 or more devices";
-      return {};
-    }
-    if (o_.model.kind != "sage") {
-      note = "GraphSAGE only";
-      return {};
-    }
-    const auto& summary = r_.partition;
-    if (summary && static_cast<int>(summary->parts.size()) != n) {
-      note = fmt::format("the partition has {} parts, not {}", summary->parts.size(), n);
-      return {};
-    }
-    std::vector<RankPlan> ranks;
-    for (int k = 0; k < n; ++k) {
-      partition::PartStats part;
-      if (summary) {
-        part = summary->parts[k];
-      } else {
-        part.num_nodes = (g_.num_nodes + n - 1) / n;
-        part.num_edges = (g_.num_edges + n - 1) / n;
-        part.num_remote_edges = part.num_edges * (n - 1) / n;
-        part.num_train = (num_train_ + n - 1) / n;
-        part.num_halo = halo_estimate_;
-      }
-      const double share = num_train_ > 0 ? double(part.num_train) / num_train_ : 1.0 / n;
-      const double remote = part.num_edges > 0 ? double(part.num_remote_edges) / part.num_edges : 0;
-      const BatchShape s = scaled(shape_, share);
-      RankPlan p;
-      p.rank = k;
-      p.roles = "part " + std::to_string(k);
-      MemoryParts& m = p.memory;
-      m.baseline = kProcessBaseline + kBackendBaseline;
-      // Own CSR and global ids, and the book's two arrays over all nodes.
-      m.structure = structure_bytes(part.num_nodes, part.num_edges) + part.num_nodes * 4 +
-                    g_.num_nodes * 8;
-      const int64_t row = std::max<int64_t>(1, row_bytes());
-      const int64_t cache = std::min(o_.feature_cache_bytes, part.num_halo * row);
-      m.features = feature_bytes(part.num_nodes) + cache / row * row;
-      m.labels = part.num_nodes * (4 + 3);
-
-      // Layer 1 reads gathered input rows: the remote ones arrive in a buffer
-      // and are copied in beside the own ones; rows asked by others go out.
-      // An input node L hops from a seed is remote unless every hop stayed in
-      // the part: a 2-layer batch fetches far more than the edge cut.
-      const double fetched =
-          s.src[0] * (1 - std::pow(1 - remote, static_cast<double>(s.src.size())));
-      const int64_t training_comm = bytes(s.src[0], row) + 2 * bytes(fetched, row) + 2 * model_bytes_;
-      const int64_t own = part.num_nodes, with_halo = own + part.num_halo;
-      // Evaluation per layer: the layer's input held, the table of own and
-      // halo rows (or messages), and beside it first the own rows it was
-      // filled from, then the output and a chunk's temporaries, whose
-      // columns are remapped into a vector and copied into a tensor.
-      const double part_degree = own > 0 ? double(part.num_edges) / own : 0;
-      const int64_t chunk = std::min(o_.levers.eval_chunk_nodes, own);
-      int64_t eval = 0;
-      for (int l = 0; l < o_.model.num_layers; ++l) {
-        const int64_t width = dims_.out[l] < dims_.in[l] ? dims_.out[l] : dims_.in[l];
-        const int64_t held = l > 0 ? own * dims_.in[l] : 0;
-        const int64_t filling = own * width * kFloat;
-        const int64_t computing =
-            own * dims_.out[l] * kFloat + chunk_bytes(chunk, width, dims_.out[l], part_degree, 8);
-        eval = std::max(eval, (held + with_halo * width) * kFloat + std::max(filling, computing));
-      }
-      // A batch is sampled in the step, none ahead.
-      set_peak_phase(m,
-                     {batch_bytes(s), training_bytes(s, dims_, 0, o_.model.num_layers, false),
-                      training_comm},
-                     {0, eval, 2 * model_bytes_});
-      m.model = model_memory();
-      // Rows it serves others, as many as it fetches when parts are alike;
-      // node ids of the distributed sampler's two exchanges per hop.
-      double ids = 0;
-      for (size_t l = 0; l < s.src.size(); ++l) ids += 2 * (s.dst[l] * remote + s.edges[l] * remote);
-      p.bytes_sent_per_epoch = steps_ * (bytes(fetched, row) + bytes(ids, 4)) +
-                               allreduce_bytes_per_epoch(n);
-      ranks.push_back(p);
-    }
-    note = summary ? "parts from the partition's summary"
-                   : "parts estimated as even shares with a random cut's halo (give --partition "
-                     "DIR for the real parts)";
-    if (o_.feature_cache_bytes == 0) note += "; bytes without a feature cache";
-    return ranks;
-  }
-
-  const PlanGraph& g_;
-  const TrainOptions& o_;
-  const PlanRequest& r_;
-  const BatchShape& shape_;
-  const Dims dims_;
-  const int64_t halo_estimate_;
-  double degree_ = 0;
-  int64_t edge_bytes_ = 4;
-  int64_t num_train_ = 0;
-  int64_t steps_ = 0;
-  int64_t model_bytes_ = 0;
-};
-
 std::string mib(int64_t b) { return fmt::format("{:.0f}", b / double(kMiB)); }
 
-// The levers to try for `strategy`, most preferred first: the options' own,
-// then, for those not fixed and that change the strategy's memory, smaller.
-// Without a budget, only the options' own.
+// The levers to try for `entry`, most preferred first: `start`, then, for
+// those not fixed and that change the strategy's memory, smaller. Without a
+// budget, only `start`.
 std::vector<MemoryLevers> lever_candidates(const MemoryLevers& start, const PlanRequest& request,
-                                           const std::string& strategy) {
+                                           const StrategyEntry& entry) {
   if (!request.budget_bytes) return {start};
   const FixedLevers& fixed = request.fixed;
-  // Only layerwise_inference has a choice of order; partition samples in the step.
-  const bool whole_graph = strategy == "single" || strategy == "data";
   std::vector<bool> orders{start.eval_project_first};
-  if (!fixed.eval_project_first && whole_graph && start.eval_project_first) orders.push_back(false);
+  if (!fixed.eval_project_first && entry.levers.eval_order && start.eval_project_first)
+    orders.push_back(false);
   std::vector<int64_t> chunks{start.eval_chunk_nodes};
-  if (!fixed.eval_chunk_nodes)
+  if (!fixed.eval_chunk_nodes && entry.levers.eval_chunk)
     for (int64_t c = start.eval_chunk_nodes / 2; c >= kSmallestEvalChunk; c /= 2) chunks.push_back(c);
   std::vector<int> queues{start.sampler_queue_depth};
-  if (!fixed.sampler_queue_depth && strategy != "partition")
+  if (!fixed.sampler_queue_depth && entry.levers.sampler_queue)
     for (int q = start.sampler_queue_depth - 1; q >= 1; --q) queues.push_back(q);
   std::vector<MemoryLevers> out;
   for (bool order : orders)
@@ -529,26 +155,37 @@ Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRe
     plan.shape = estimate_batch_shape(graph.num_nodes, graph.num_edges, options.fanouts,
                                       options.batch_size);
   }
-  std::vector<std::string> names = request.strategies;
-  if (names.empty()) names = {"single", "data", "pipeline", "partition"};
-  const bool estimate_halo = !request.partition && graph.graph &&
-                             std::find(names.begin(), names.end(), "partition") != names.end();
+  std::vector<const StrategyEntry*> entries;
+  for (const std::string& name : request.strategies) entries.push_back(&strategy_entry(name));
+  if (entries.empty())
+    for (const StrategyEntry& e : strategy_entries()) entries.push_back(&e);
+  const bool estimate_halo =
+      !request.partition && graph.graph &&
+      std::any_of(entries.begin(), entries.end(), [](auto* e) { return e->reads_partition; });
   const int64_t halo = estimate_halo ? random_halo(*graph.graph, request.devices) : 0;
-  for (const std::string& name : names) {
-    check(name == "single" || name == "data" || name == "pipeline" || name == "partition",
-          "--strategy: '{}' is not available (single, data, pipeline, partition)", name);
+  for (const StrategyEntry* entry : entries) {
+    // A lever the user left unset starts at the strategy's default.
+    MemoryLevers start = options.levers;
+    if (!request.fixed.eval_project_first) start.eval_project_first = entry->eval_project_first;
     std::optional<StrategyPlan> chosen;
-    for (const MemoryLevers& levers : lever_candidates(options.levers, request, name)) {
+    for (const MemoryLevers& levers : lever_candidates(start, request, *entry)) {
       TrainOptions o = options;
       o.levers = levers;
-      StrategyPlan p = Planner(graph, o, request, plan.shape, halo).plan(name);
+      StrategyPlan p;
+      p.strategy = entry->name;
+      p.levers = levers;
+      p.devices = entry->max_devices == 1 ? 1 : request.devices;
+      if (entry->supports(o.model.kind))
+        p.ranks = entry->estimate(PlanContext(graph, o, request, plan.shape, halo), p.note);
+      else
+        p.note = fmt::format("does not train --model {}", nn::model_kind_name(o.model.kind));
       if (!p.runnable() || plan.fits_with_headroom(p)) {
         chosen = p;
         break;
       }
       if (!chosen || p.largest_peak() < chosen->largest_peak()) chosen = p;
     }
-    chosen->levers_sized = chosen->levers != options.levers;
+    chosen->levers_sized = chosen->levers != start;
     plan.strategies.push_back(*chosen);
   }
   const StrategyPlan* best = nullptr;
@@ -656,11 +293,7 @@ nlohmann::json plan_json(const Plan& plan) {
 }
 
 std::string lever_flags(const StrategyPlan& s) {
-  std::string flags = fmt::format("--eval-chunk {}", s.levers.eval_chunk_nodes);
-  if (s.strategy == "single" || s.strategy == "data")
-    flags += fmt::format(" --eval-order {}", eval_order_name(s.levers.eval_project_first));
-  if (s.strategy != "partition") flags += fmt::format(" --sampler-queue {}", s.levers.sampler_queue_depth);
-  return flags;
+  return lever_flags(strategy_entry(s.strategy), s.levers);
 }
 
 std::string describe_misfit(const Plan& plan, const StrategyPlan& s) {

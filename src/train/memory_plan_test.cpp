@@ -37,9 +37,11 @@ TEST(MemoryPlan, CountsTheGraphsArraysExactly) {
   Tiny t;
   const Plan plan = t.plan(1);
   const MemoryParts& m = strategy(plan, "single").ranks.at(0).memory;
-  EXPECT_EQ(m.structure, (t.g.num_nodes + 1) * 8 + t.g.num_edges() * 4);
+  EXPECT_EQ(m.structure, static_cast<int64_t>(t.g.rowptr.memory_bytes() + t.g.col.memory_bytes()));
   EXPECT_EQ(m.features, t.g.num_nodes * t.g.num_features * 4);
-  EXPECT_EQ(m.labels, t.g.num_nodes * 7);
+  EXPECT_EQ(m.labels,
+            static_cast<int64_t>(t.g.labels.memory_bytes() + t.g.train_mask.memory_bytes() +
+                                 t.g.val_mask.memory_bytes() + t.g.test_mask.memory_bytes()));
   // Weights, gradients and two Adam moments of SAGE's lin_l (with bias) and lin_r.
   const int64_t params = 2 * t.g.num_features * 256 + 256 + 2 * 256 * t.g.num_classes +
                          t.g.num_classes;

@@ -50,7 +50,7 @@ TEST(MicroBatches, EveryRowIsComputedByExactlyOneMicroBatch) {
 void expect_same_outputs(const std::string& kind) {
   Fixture f;
   nn::ModelOptions options;
-  options.kind = kind;
+  options.kind = nn::parse_model_kind(kind);
   options.in_features = f.g.num_features;
   options.num_classes = f.g.num_classes;
   options.hidden = 8;

@@ -1,11 +1,15 @@
 #include "train/partition_strategy.h"
 
+#include <cmath>
 #include <numeric>
+
+#include <fmt/format.h>
 
 #include "core/clock.h"
 #include "core/error.h"
 #include "sample/batch_loader.h"
 #include "train/graph_tensors.h"
+#include "train/plan_context.h"
 #include "train/step.h"
 
 namespace edgegnn::train {
@@ -138,6 +142,96 @@ nn::LayerGraph HaloRows::chunk(int, int64_t begin, int64_t end) {
   return g;
 }
 
+std::unique_ptr<Strategy> PartitionStrategy::make(const StrategyInputs& in) {
+  return std::make_unique<PartitionStrategy>(*in.part, in.state, in.options, *in.comm);
+}
+
+std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::string& note) {
+  const TrainOptions& o = c.options;
+  const Dims& dims = c.dims;
+  const int n = c.request.devices;
+  const int64_t num_train = c.graph.num_train;
+  if (n < 2) {
+    note = "needs 2 or more devices";
+    return {};
+  }
+  const auto& summary = c.request.partition;
+  if (summary && static_cast<int>(summary->parts.size()) != n) {
+    note = fmt::format("the partition has {} parts, not {}", summary->parts.size(), n);
+    return {};
+  }
+  std::vector<RankPlan> ranks;
+  for (int k = 0; k < n; ++k) {
+    partition::PartStats part;
+    if (summary) {
+      part = summary->parts[k];
+    } else {
+      part.num_nodes = (c.graph.num_nodes + n - 1) / n;
+      part.num_edges = (c.graph.num_edges + n - 1) / n;
+      part.num_remote_edges = part.num_edges * (n - 1) / n;
+      part.num_train = (num_train + n - 1) / n;
+      part.num_halo = c.halo_estimate;
+    }
+    const double share = num_train > 0 ? double(part.num_train) / num_train : 1.0 / n;
+    const double remote = part.num_edges > 0 ? double(part.num_remote_edges) / part.num_edges : 0;
+    const BatchShape s = scaled(c.shape, share);
+    RankPlan p;
+    p.rank = k;
+    p.roles = "part " + std::to_string(k);
+    MemoryParts& m = p.memory;
+    m.baseline = kProcessBaseline + kBackendBaseline;
+    // Own CSR and global ids, and the book's two arrays over all nodes.
+    m.structure = c.structure_bytes(part.num_nodes, part.num_edges) + part.num_nodes * 4 +
+                  c.graph.num_nodes * 8;
+    const int64_t row = std::max<int64_t>(1, c.row_bytes());
+    const int64_t cache = std::min(o.feature_cache_bytes, part.num_halo * row);
+    m.features = c.feature_bytes(part.num_nodes) + cache / row * row;
+    m.labels = c.label_bytes(part.num_nodes);
+
+    // Layer 1 reads gathered input rows: the remote ones arrive in a buffer
+    // and are copied in beside the own ones; rows asked by others go out.
+    // An input node L hops from a seed is remote unless every hop stayed in
+    // the part: a 2-layer batch fetches far more than the edge cut.
+    const double fetched =
+        s.src[0] * (1 - std::pow(1 - remote, static_cast<double>(s.src.size())));
+    const int64_t training_comm = bytes(s.src[0], row) + 2 * bytes(fetched, row) + 2 * c.model_bytes;
+    const int64_t own = part.num_nodes, with_halo = own + part.num_halo;
+    // Evaluation per layer: the layer's input held, the table of own and
+    // halo rows (or messages), and beside it first the own rows it was
+    // filled from, then the output and a chunk's temporaries, whose
+    // columns are remapped into a vector and copied into a tensor.
+    const double part_degree = own > 0 ? double(part.num_edges) / own : 0;
+    const int64_t chunk = std::min(o.levers.eval_chunk_nodes, own);
+    int64_t eval = 0;
+    for (int l = 0; l < o.model.num_layers; ++l) {
+      const int64_t width = dims.out[l] < dims.in[l] ? dims.out[l] : dims.in[l];
+      const int64_t held = l > 0 ? own * dims.in[l] : 0;
+      const int64_t filling = own * width * kFloat;
+      const int64_t computing =
+          own * dims.out[l] * kFloat + chunk_bytes(chunk, width, dims.out[l], part_degree, 8);
+      eval = std::max(eval, (held + with_halo * width) * kFloat + std::max(filling, computing));
+    }
+    // A batch is sampled in the step, none ahead.
+    set_peak_phase(m,
+                   {batch_bytes(s), training_bytes(s, dims, 0, o.model.num_layers, false),
+                    training_comm},
+                   {0, eval, 2 * c.model_bytes});
+    m.model = c.model_memory();
+    // Rows it serves others, as many as it fetches when parts are alike;
+    // node ids of the distributed sampler's two exchanges per hop.
+    double ids = 0;
+    for (size_t l = 0; l < s.src.size(); ++l) ids += 2 * (s.dst[l] * remote + s.edges[l] * remote);
+    p.bytes_sent_per_epoch =
+        c.steps * (bytes(fetched, row) + bytes(ids, 4)) + c.allreduce_bytes_per_epoch(n);
+    ranks.push_back(p);
+  }
+  note = summary ? "parts from the partition's summary"
+                 : "parts estimated as even shares with a random cut's halo (give --partition "
+                   "DIR for the real parts)";
+  if (o.feature_cache_bytes == 0) note += "; bytes without a feature cache";
+  return ranks;
+}
+
 PartitionStrategy::PartitionStrategy(const PartView& view, TrainingState& state,
                                      const TrainOptions& options, comm::Communicator& comm)
     : Strategy(state, options, &comm),
@@ -146,10 +240,6 @@ PartitionStrategy::PartitionStrategy(const PartView& view, TrainingState& state,
       fetcher_(view, comm, options.feature_cache_bytes),
       buckets_(state.model->parameters(), options.gradient_bucket_bytes, comm),
       eval_rows_(view, comm) {
-  check(!options.full_batch, "--strategy partition: trains mini-batches; drop --full-batch");
-  check(state.model->normalization() == nn::Normalization::kNone,
-        "--strategy partition: supports --model sage (GCN's normalisation needs every node's "
-        "degree)");
   const graph::Graph& part = view.part;
   for (int64_t r = 0; r < part.num_nodes; ++r)
     if (part.train_mask[r]) train_nodes_.push_back(view.global_ids[r]);

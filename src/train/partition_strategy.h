@@ -55,6 +55,8 @@ class PartitionStrategy : public Strategy {
                     comm::Communicator& comm);
 
   std::string name() const override { return "partition"; }
+  static std::unique_ptr<Strategy> make(const StrategyInputs& in);
+  static std::vector<RankPlan> estimate(const PlanContext& c, std::string& note);
 
  protected:
   EpochStats run_epoch(int64_t epoch, runtime::Progress& progress) override;

@@ -5,6 +5,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "train/plan_context.h"
 #include "runtime/memory_meter.h"
 
 namespace edgegnn::train {
@@ -67,6 +68,83 @@ torch::Tensor StreamRows::hand_over(int layer, torch::Tensor rows) {
   return received;
 }
 
+std::unique_ptr<Strategy> PipelineStrategy::make(const StrategyInputs& in) {
+  return std::make_unique<PipelineStrategy>(in.graph, in.state, in.options, *in.comm,
+                                            *in.placement);
+}
+
+std::vector<RankPlan> PipelineStrategy::estimate(const PlanContext& c, std::string& note) {
+  const TrainOptions& o = c.options;
+  const Dims& dims = c.dims;
+  const BatchShape& shape = c.shape;
+  const int64_t num_nodes = c.graph.num_nodes;
+  const int layers = o.model.num_layers, n = c.request.devices;
+  Placement placement;
+  try {
+    placement = parse_placement(c.request.placement, layers, n);
+  } catch (const Error& e) {
+    note = e.what();
+    return {};
+  }
+  std::vector<RankPlan> ranks(n);
+  for (int k = 0; k < n; ++k) {
+    RankPlan& p = ranks[k];
+    p.rank = k;
+    p.roles = placement.roles_of(k);
+    MemoryParts& m = p.memory;
+    m.baseline = kProcessBaseline + kBackendBaseline;
+    m.labels = c.label_bytes(num_nodes);
+    m.model = c.model_memory();
+    const int64_t eval_chunk = std::min(o.levers.eval_chunk_nodes, num_nodes);
+    Phase training, evaluation;
+    if (placement.sampler == k) {
+      m.structure = c.structure_bytes(num_nodes, c.graph.num_edges);
+      training.batches = batches_in_flight(o.levers) * batch_bytes(shape);
+      // Every layer's block and the seeds' labels go out; in evaluation, a
+      // chunk's block, built and packed.
+      training.comm = batch_bytes(shape);
+      evaluation.comm = 2 * bytes(eval_chunk * c.degree, c.edge_bytes);
+      p.bytes_sent_per_epoch = c.steps * (batch_bytes(shape) + bytes(shape.dst.back(), 8));
+    }
+    if (placement.features == k) m.features = c.feature_bytes(num_nodes);
+    for (int l = 0; l < layers; ++l) {
+      if (!placement.runs_layer(k, l)) continue;
+      training.activations += training_bytes(
+          shape, dims, l, l + 1, true,
+          placement.sampler == k ? kActivationFactor : kActivationFactorWithoutSampler);
+      // Input rows received (and their gradients sent back); output rows
+      // sent (and their gradients received).
+      const int64_t in_rows = l > 0 ? bytes(shape.src[l], dims.in[l] * kFloat) : 0;
+      const int64_t out_rows =
+          l + 1 < layers ? bytes(shape.src[l + 1], dims.in[l + 1] * kFloat) : 0;
+      training.comm += 2 * (in_rows + out_rows);
+      training.batches += batch_bytes(shape, l) - batch_bytes(shape, l + 1);
+      if (l > 0 && placement.layers[l - 1] != k) p.bytes_sent_per_epoch += c.steps * in_rows;
+      if (l + 1 < layers && placement.layers[l + 1] != k)
+        p.bytes_sent_per_epoch += c.steps * out_rows;
+      // The first layer aggregates the features held (or their messages,
+      // projecting first) and streams chunks of its output; a later layer
+      // holds all nodes' input rows and its messages, or, narrowing to half
+      // or less, its messages and root terms made as the rows arrived. A
+      // chunk's temporaries are as wide as what it aggregates.
+      const bool projects = dims.out[l] < dims.in[l] && (l > 0 || o.levers.eval_project_first);
+      const bool projected_input = l > 0 && 2 * dims.out[l] < dims.in[l];
+      const int64_t held = l == 0 ? (projects ? dims.out[l] : 0)
+                           : projected_input ? 2 * dims.out[l]
+                                             : dims.in[l] + dims.out[l];
+      const int64_t chunk_temps = chunk_bytes(eval_chunk, projects ? dims.out[l] : dims.in[l],
+                                              dims.out[l], c.degree, c.edge_bytes);
+      evaluation.activations =
+          std::max(evaluation.activations, chunk_temps + num_nodes * held * kFloat);
+      // After each epoch the owner broadcasts the layer's weights and Adam moments.
+      p.bytes_sent_per_epoch += 3 * c.model_bytes / layers;
+    }
+    set_peak_phase(m, training, evaluation);
+  }
+  note = "each rank holds only its roles' arrays";
+  return ranks;
+}
+
 PipelineStrategy::PipelineStrategy(const graph::Graph& graph, TrainingState& state,
                                    const TrainOptions& options, comm::Communicator& comm,
                                    Placement placement)
@@ -77,7 +155,6 @@ PipelineStrategy::PipelineStrategy(const graph::Graph& graph, TrainingState& sta
       tensors_(graph),
       train_nodes_(sample::mask_nodes(graph.train_mask.span())),
       eval_rows_(graph, state.model->normalization(), placement_, mailbox_, comm.rank()) {
-  check(!options.full_batch, "--strategy pipeline: trains mini-batches; drop --full-batch");
   check(options.micro_batches >= 1, "--micro-batches: {} is not a positive count",
         options.micro_batches);
   check(placement_.num_ranks == comm.size() &&

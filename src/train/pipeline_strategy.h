@@ -88,6 +88,8 @@ class PipelineStrategy : public Strategy {
                    comm::Communicator& comm, Placement placement);
 
   std::string name() const override { return "pipeline"; }
+  static std::unique_ptr<Strategy> make(const StrategyInputs& in);
+  static std::vector<RankPlan> estimate(const PlanContext& c, std::string& note);
 
  protected:
   EpochStats run_epoch(int64_t epoch, runtime::Progress& progress) override;

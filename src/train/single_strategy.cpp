@@ -1,6 +1,7 @@
 #include "train/single_strategy.h"
 
 #include "core/clock.h"
+#include "train/plan_context.h"
 #include "train/step.h"
 
 namespace edgegnn::train {
@@ -74,6 +75,34 @@ class FullBatch : public BatchSource {
 };
 
 }  // namespace
+
+RankPlan replica_plan(const PlanContext& c, int rank, const BatchShape& shape, int devices,
+                      int64_t comm) {
+  RankPlan p;
+  p.rank = rank;
+  p.roles = devices == 1 ? "all" : "replica";
+  MemoryParts& m = p.memory;
+  m.baseline = kProcessBaseline + (devices > 1 ? kBackendBaseline : 0);
+  m.structure = c.structure_bytes(c.graph.num_nodes, c.graph.num_edges);
+  m.features = c.feature_bytes(c.graph.num_nodes);
+  m.labels = c.label_bytes(c.graph.num_nodes);
+  const MemoryLevers& levers = c.options.levers;
+  set_peak_phase(m,
+                 {batches_in_flight(levers) * batch_bytes(shape),
+                  training_bytes(shape, c.dims, 0, c.options.model.num_layers, true), comm},
+                 {0, evaluation_bytes(c.dims, c.graph.num_nodes, c.degree, c.edge_bytes, levers),
+                  comm});
+  m.model = c.model_memory();
+  return p;
+}
+
+std::unique_ptr<Strategy> SingleStrategy::make(const StrategyInputs& in) {
+  return std::make_unique<SingleStrategy>(in.graph, in.state, in.options);
+}
+
+std::vector<RankPlan> SingleStrategy::estimate(const PlanContext& c, std::string&) {
+  return {replica_plan(c, 0, c.shape, 1, 0)};
+}
 
 SingleStrategy::SingleStrategy(const graph::Graph& graph, TrainingState& state,
                                const TrainOptions& options, comm::Communicator* comm)

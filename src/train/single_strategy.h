@@ -10,9 +10,15 @@
 #include "sample/batch_loader.h"
 #include "sample/neighbor_sampler.h"
 #include "train/graph_tensors.h"
+#include "train/memory_plan.h"
 #include "train/strategy.h"
 
 namespace edgegnn::train {
+
+// A rank holding the whole graph and training on `shape`-sized batches, one
+// of `devices`, with `comm` bytes of buffers held through both phases.
+RankPlan replica_plan(const PlanContext& c, int rank, const BatchShape& shape, int devices,
+                      int64_t comm);
 
 class SingleStrategy : public Strategy {
  public:
@@ -21,6 +27,8 @@ class SingleStrategy : public Strategy {
                  comm::Communicator* comm = nullptr);
 
   std::string name() const override { return "single"; }
+  static std::unique_ptr<Strategy> make(const StrategyInputs& in);
+  static std::vector<RankPlan> estimate(const PlanContext& c, std::string& note);
 
  protected:
   EpochStats run_epoch(int64_t epoch, runtime::Progress& progress) override;

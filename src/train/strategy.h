@@ -23,6 +23,22 @@
 
 namespace edgegnn::train {
 
+struct PartView;      // part_view.h
+struct Placement;     // placement.h
+struct PlanContext;   // plan_context.h
+struct RankPlan;      // memory_plan.h
+
+// What a strategy is made from on this rank (its registry entry's `make`).
+struct StrategyInputs {
+  // The dataset as this rank holds it: whole, its part, or its roles' arrays.
+  const graph::Graph& graph;
+  TrainingState& state;
+  const TrainOptions& options;
+  comm::Communicator* comm = nullptr;     // null on one device
+  const PartView* part = nullptr;        // entries that read a partition
+  const Placement* placement = nullptr;  // entries that place roles
+};
+
 struct EpochStats {
   double loss = 0;       // mean over the epoch's seeds, on every rank
   double train_acc = 0;  // on the epoch's sampled batches, as reddit.py reports it

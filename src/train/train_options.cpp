@@ -15,8 +15,6 @@ const char* eval_order_name(bool project_first) {
 }
 
 void validate(const TrainOptions& o) {
-  check(o.model.kind == "sage" || o.model.kind == "gcn", "--model: unknown model '{}' (sage, gcn)",
-        o.model.kind);
   check(o.model.num_layers >= 1, "--layers: {} is not a positive layer count", o.model.num_layers);
   check(o.model.hidden >= 1, "--hidden: {} is not a positive width", o.model.hidden);
   check(o.full_batch || static_cast<int>(o.fanouts.size()) == o.model.num_layers,

@@ -61,7 +61,7 @@ EpochRecord epoch_from_json(const nlohmann::json& j) {
 }  // namespace
 
 nlohmann::json model_json(const nn::ModelOptions& m) {
-  return {{"kind", m.kind},         {"in_features", m.in_features}, {"hidden", m.hidden},
+  return {{"kind", nn::model_kind_name(m.kind)},         {"in_features", m.in_features}, {"hidden", m.hidden},
           {"num_classes", m.num_classes}, {"num_layers", m.num_layers}};
 }
 
@@ -167,7 +167,7 @@ nlohmann::json metrics_json(const RunRecord& record, const TrainOptions& options
                                                       : nlohmann::json(nullptr)}});
   }
   return {{"dataset", options.dataset},
-          {"model", options.model.kind},
+          {"model", nn::model_kind_name(options.model.kind)},
           {"strategy", strategy},
           {"devices", devices},
           {"backend", backend},

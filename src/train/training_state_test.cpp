@@ -7,7 +7,7 @@ namespace {
 
 TrainOptions gcn_options() {
   TrainOptions o;
-  o.model = {"gcn", /*in_features=*/5, /*hidden=*/4, /*num_classes=*/3, /*num_layers=*/2};
+  o.model = {nn::ModelKind::kGcn, /*in_features=*/5, /*hidden=*/4, /*num_classes=*/3, /*num_layers=*/2};
   o.weight_decay = 5e-4;
   o.decay_first_layer_only = true;
   return o;
@@ -35,7 +35,7 @@ TEST(TrainingState, SameSeedSameInitialWeights) {
 
 TEST(TrainingState, ParameterNamesMatchPyG) {
   TrainOptions o = gcn_options();
-  o.model.kind = "sage";
+  o.model.kind = nn::ModelKind::kSage;
   TrainingState state = make_training_state(o);
   std::vector<std::string> names;
   for (const auto& item : state.model->named_parameters()) names.push_back(item.key());
