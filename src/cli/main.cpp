@@ -168,9 +168,12 @@ int main(int argc, char** argv) {
   int exit_code = 0;
   auto* train_cmd = app.add_subcommand("train", "Train a GNN (defaults: PyG's reddit.py)");
   add_train_flags(train_cmd, train);
+  // Model defaults apply once parsing is done, where a bad --model is an Error.
   train_cmd->callback([&] {
-    apply_model_defaults(train_cmd, train);
-    run = [&] { exit_code = run_train(train); };
+    run = [&] {
+      apply_model_defaults(train_cmd, train);
+      exit_code = run_train(train);
+    };
   });
 
   PlanArgs plan;
@@ -181,9 +184,11 @@ int main(int argc, char** argv) {
                        "plan --strategy partition on the parts written here by 'edgegnn partition'");
   plan_cmd->add_flag("--json", plan.json, "print the plan as JSON");
   plan_cmd->callback([&] {
-    apply_model_defaults(plan_cmd, plan.train);
     plan.all_strategies = plan_cmd->count("--strategy") == 0;
-    run = [&] { run_plan(plan); };
+    run = [&] {
+      apply_model_defaults(plan_cmd, plan.train);
+      run_plan(plan);
+    };
   });
 
   EvalArgs eval;

@@ -143,8 +143,10 @@ struct RedditCounts {
     r.fixed = fixed;
     return make_plan(g, o, r);
   }
+  // The levers as `o` holds them, as if given (else a strategy's own default
+  // evaluation order would stand in for `o`'s).
   MemoryParts rank0(const std::string& name, int devices) const {
-    return strategy(plan(devices), name).ranks.at(0).memory;
+    return strategy(plan(devices, {}, {false, true, false}), name).ranks.at(0).memory;
   }
 };
 

@@ -112,6 +112,13 @@ std::vector<RankPlan> PipelineStrategy::estimate(const PlanContext& c, std::stri
       training.activations += training_bytes(
           shape, dims, l, l + 1, true,
           placement.sampler == k ? kActivationFactor : kActivationFactorWithoutSampler);
+      // A later layer's input in micro-batch m is the rows of micro-batches
+      // 0..m, concatenated anew (m > 0), and autograd keeps each table:
+      // (M (M + 1) / 2 - 1) / M input-sized copies in all.
+      const double m = o.micro_batches;
+      if (l > 0)
+        training.activations +=
+            bytes(shape.src[l] * (m * (m + 1) / 2 - 1) / m, dims.in[l] * kFloat);
       // Input rows received (and their gradients sent back); output rows
       // sent (and their gradients received).
       const int64_t in_rows = l > 0 ? bytes(shape.src[l], dims.in[l] * kFloat) : 0;
