@@ -1,13 +1,21 @@
+#include <signal.h>
+
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <limits>
+#include <memory>
+#include <vector>
 
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "graph/binary_format.h"
 #include "test_support/datasets.h"
+#include "test_support/graphs.h"
+#include "test_support/process.h"
+#include "test_support/time_factor.h"
 
 namespace edgegnn {
 namespace {
@@ -40,18 +48,43 @@ TEST(Cli, GenerateThenInfoReadsTheBinaryFormatBack) {
   EXPECT_EQ(nlohmann::json::parse(same.output), json);
 }
 
+TEST(Cli, NonFiniteFeaturesAreCountedInOneWarning) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  graph::Graph g = test::path_graph();
+  g.features = graph::Buffer(std::vector<float>{nan, 2, 3, nan, 5, nan});
+  const auto dir = test::scratch_dir("nan");
+  graph::write_binary_graph(g, dir);
+  CommandResult run = edgegnn("info --dataset edgegnn --root " + dir.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("edgegnn: warning: path: 3 non-finite feature values (NaN or inf)\n"),
+            std::string::npos)
+      << run.output;
+  EXPECT_EQ(run.output.find("warning"), run.output.rfind("warning")) << run.output;
+}
+
 TEST(Cli, GcnOnCoraMatchesThePaperOverSeeds) {
   // Kipf & Welling report 81.5%; the issue asks a mean of at least 80.5%.
-  double sum = 0;
+  // A seed is 200 epochs, each evaluated (the best validation epoch's test
+  // accuracy counts): 32 s of one core, more than half of it evaluation and
+  // the page faults that follow its malloc_trim. The seeds train side by side,
+  // one thread each, so the test takes about one seed's time, not three, and
+  // no OpenMP thread spins on a core that another process needs.
   const int seeds = 3;
+  const auto dir = test::scratch_dir("cora");
+  std::vector<std::unique_ptr<test::BackgroundCommand>> runs;
+  for (int seed = 0; seed < seeds; ++seed)
+    runs.push_back(std::make_unique<test::BackgroundCommand>(
+        fmt::format("{} train --quiet --dataset cora --model gcn --root {} --seed {} --threads 1 "
+                    "--metrics-out {}",
+                    test::edgegnn_binary(), planetoid_root(), seed,
+                    (dir / fmt::format("metrics-{}.json", seed)).string()),
+        dir / fmt::format("output-{}.log", seed)));
+  double sum = 0;
   for (int seed = 0; seed < seeds; ++seed) {
-    auto metrics = test::scratch_dir("cora") / "metrics.json";
-    CommandResult run = edgegnn("train --quiet --dataset cora --model gcn --root " +
-                                planetoid_root() + " --seed " + std::to_string(seed) +
-                                " --metrics-out " + metrics.string());
-    ASSERT_EQ(run.exit_code, 0) << run.output;
-    EXPECT_EQ(run.output.find("epoch 1/200"), std::string::npos) << "--quiet printed progress";
-    std::ifstream in(metrics);
+    test::BackgroundCommand& run = *runs[seed];
+    ASSERT_EQ(run.wait(test::scaled_seconds(90)), 0) << "seed " << seed << "\n" << run.output();
+    EXPECT_EQ(run.output().find("epoch 1/200"), std::string::npos) << "--quiet printed progress";
+    std::ifstream in(dir / fmt::format("metrics-{}.json", seed));
     auto json = nlohmann::json::parse(in);
     EXPECT_EQ(json["epochs"].size(), 200u);
     EXPECT_EQ(json["per_device"][0]["role"], "trainer");
@@ -211,27 +244,37 @@ TEST(Cli, PartitionRefusesAnotherDatasetAWrongRankCountAndAMissingPart) {
   EXPECT_EQ(std::count(missing.output.begin(), missing.output.end(), '\n'), 1) << missing.output;
 }
 
-// Trains on 3 local devices with `flags` and SIGKILLs the newest worker (rank
-// 2) once training runs; `seed` tells this run's workers from other tests'.
-// The launcher must stop the rest well within the 10 s timeout.
-CommandResult kill_rank_two(const std::string& flags, int seed) {
-  const auto start = std::chrono::steady_clock::now();
-  CommandResult run;
-  run.exit_code = test::run_command(
-      fmt::format("({} train --dataset synthetic-reddit-mini --devices 3 --epochs 50 {} --seed {}"
-                  " --comm-timeout 10 & sleep 6;"
-                  " pkill -9 -f 'edgegnn train.*--seed {}.*--threads' -n; wait $!)",
-                  test::edgegnn_binary(), flags, seed, seed),
-      &run.output);
-  const double seconds =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+// Trains on 3 local devices with `flags` and, once rank 0 has logged its
+// first epoch (so every rank trains: each step waits for all), SIGKILLs rank
+// 2. The launcher must stop the others at once, long before their own
+// --comm-timeout would.
+CommandResult kill_rank_two(const std::string& flags) {
+  const double stop_seconds = test::scaled_seconds(5);
+  test::BackgroundCommand train(
+      fmt::format("{} train --dataset synthetic-reddit-mini --devices 3 --epochs 50 "
+                  "--eval-every 0 {} --comm-timeout {:.0f}",
+                  test::edgegnn_binary(), flags, 4 * stop_seconds),
+      test::scratch_dir("kill") / "output.log");
+  if (!train.wait_for_output("epoch 1/50 ", test::scaled_seconds(60))) {
+    ADD_FAILURE() << "no epoch logged\n" << train.output();
+    return {-1, train.output()};
+  }
+  const pid_t rank_two = test::child_with_environment(train.pid(), "RANK=2");
+  if (rank_two <= 0) {
+    ADD_FAILURE() << "the launcher has no rank 2\n" << train.output();
+    return {-1, train.output()};
+  }
+  ::kill(rank_two, SIGKILL);
+  const int exit_code = train.wait(stop_seconds);
+  const CommandResult run{exit_code, train.output()};
+  EXPECT_NE(run.exit_code, -1) << "still running " << stop_seconds << " s after rank 2 was killed\n"
+                               << run.output;
   EXPECT_NE(run.exit_code, 0) << run.output;
-  EXPECT_LT(seconds, 40) << run.output;
   return run;
 }
 
 TEST(Cli, AKilledWorkerStopsTheRunNamingIt) {
-  CommandResult run = kill_rank_two("--strategy data", 4343);
+  CommandResult run = kill_rank_two("--strategy data");
   EXPECT_NE(run.output.find("rank 2 was killed by signal 9"), std::string::npos) << run.output;
 }
 
@@ -257,16 +300,17 @@ TEST(Cli, PipelineResumesFromRankZerosCheckpointAsIfUninterrupted) {
 }
 
 TEST(Cli, APipelineStageKilledStopsTheRunNamingItsRoles) {
-  CommandResult run = kill_rank_two("--strategy pipeline", 4242);
+  CommandResult run = kill_rank_two("--strategy pipeline");
   EXPECT_NE(run.output.find("rank 2 (layer2+loss) was killed by signal 9"), std::string::npos)
       << run.output;
 }
 
-// Past the planner (--force), each device's RSS watch stops it.
+// Past the planner (--force), each device's RSS watch stops it. One thread
+// each, so that the peak does not grow with the core count.
 TEST(Cli, ABudgetSmallerThanTheGraphStopsTheDeviceWithItsRank) {
   CommandResult run = edgegnn(
-      "train --dataset synthetic-reddit-mini --strategy data --devices 2 --memory-budget 100MiB "
-      "--force");
+      "train --dataset synthetic-reddit-mini --strategy data --devices 2 --threads 1 "
+      "--memory-budget 100MiB --force");
   EXPECT_NE(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("crossed the budget of 100.0 MiB"), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("rank "), std::string::npos) << run.output;

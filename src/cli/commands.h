@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "graph/dataset.h"
 #include "graph/graph.h"
 #include "train/memory_plan.h"
 #include "train/train_options.h"
@@ -20,6 +21,11 @@ struct DatasetArgs {
   uint64_t seed = 0;    // --seed
   int threads = 0;      // --threads, 0 = the cores available
 };
+
+// graph::load_dataset, printing each of its warnings on stderr as one line
+// "edgegnn: warning: <message>".
+graph::Graph load_dataset_and_warn(const std::string& dataset, const std::string& root,
+                                   const graph::LoadOptions& options);
 
 struct InfoArgs {
   DatasetArgs data;

@@ -30,8 +30,9 @@ void run_eval(const EvalArgs& args) {
   } catch (const nlohmann::json::exception&) {
     fail("--checkpoint: {} has no usable model description", args.checkpoint);
   }
-  graph::Graph g = graph::load_dataset(args.data.dataset, args.data.root,
-                                       {.seed = args.data.seed, .num_threads = threads, .parts = {}});
+  graph::Graph g =
+      load_dataset_and_warn(args.data.dataset, args.data.root,
+                            {.seed = args.data.seed, .num_threads = threads, .parts = {}});
   check(g.num_features == model_options.in_features && g.num_classes == model_options.num_classes,
         "--checkpoint: model expects {} features and {} classes, dataset '{}' has {} and {}",
         model_options.in_features, model_options.num_classes, g.name, g.num_features,

@@ -9,7 +9,8 @@ namespace edgegnn::cli {
 
 void run_info(const InfoArgs& args) {
   const auto& d = args.data;
-  graph::Graph g = graph::load_dataset(d.dataset, d.root, {.seed = d.seed, .num_threads = d.threads, .parts = {}});
+  graph::Graph g = load_dataset_and_warn(d.dataset, d.root,
+                                         {.seed = d.seed, .num_threads = d.threads, .parts = {}});
   graph::GraphSummary s = graph::summarize(g);
   if (!args.json) {
     fmt::print("{}", graph::format_summary(s));

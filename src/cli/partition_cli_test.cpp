@@ -1,6 +1,7 @@
 // End-to-end tests of `edgegnn partition`.
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <filesystem>
 #include <fstream>
 #include <nlohmann/json.hpp>
@@ -50,11 +51,14 @@ TEST(PartitionCli, JsonPrintsTheBookWithTimings) {
   auto dir = test::scratch_dir("parts");
   // stdout alone goes to the file; progress (stderr) stays in the output.
   CommandResult run;
+  const auto start = std::chrono::steady_clock::now();
   run.exit_code = test::run_command(
       "{ " + test::edgegnn_binary() +
           " partition --json --dataset synthetic-tiny --parts 2 --method random --seed 5 --out " +
           (dir / "p").string() + " > " + (dir / "out.json").string() + "; }",
       &run.output);
+  const double run_seconds =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("writing part 2/2"), std::string::npos) << run.output;
   std::ifstream in(dir / "out.json");
@@ -63,7 +67,14 @@ TEST(PartitionCli, JsonPrintsTheBookWithTimings) {
   EXPECT_EQ(json["seed"], 5);
   EXPECT_EQ(json["summary"]["parts"][0]["num_nodes"], 150);
   EXPECT_EQ(json["summary"]["balance"]["nodes"], 1.0);
-  EXPECT_GE(json["seconds"]["partition"].get<double>(), 0.0);
+  // Each phase took some time, and together no more than the whole command.
+  double phases_seconds = 0;
+  for (const char* phase : {"load", "partition", "write"}) {
+    const double seconds = json["seconds"][phase].get<double>();
+    EXPECT_GT(seconds, 0.0) << phase;
+    phases_seconds += seconds;
+  }
+  EXPECT_LE(phases_seconds, run_seconds);
   EXPECT_GT(json["peak_rss_bytes"].get<int64_t>(), 0);
 }
 

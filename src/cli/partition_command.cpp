@@ -26,8 +26,8 @@ void run_partition(const PartitionArgs& args) {
   auto start = Clock::now();
   fmt::print(stderr, "loading {}...\n", args.data.dataset);
   graph::Graph g =
-      graph::load_dataset(args.data.dataset, args.data.root,
-                          {.seed = args.data.seed, .num_threads = threads, .parts = {}});
+      load_dataset_and_warn(args.data.dataset, args.data.root,
+                            {.seed = args.data.seed, .num_threads = threads, .parts = {}});
   const double load_seconds = seconds_since(start);
   fmt::print(stderr,
              "loaded {} ({} nodes, {} edges) in {:.1f} s; partitioning into {} parts with {}...\n",

@@ -1,5 +1,6 @@
 // End-to-end tests of `edgegnn plan` and of `train --memory-budget` refusing a
-// plan that does not fit.
+// plan that does not fit. Runs under a budget pin --threads 1, so that their
+// peak does not grow with the machine's core count.
 #include <gtest/gtest.h>
 
 #include <fstream>
@@ -63,7 +64,8 @@ int64_t planned_peak(const std::string& flags) {
 // sampler queue's keeps (training sets a reddit-mini replica's peak): the
 // launcher sizes the queue and its workers train with it.
 TEST(PlanCli, TrainRunsWithTheLeversSizedToItsBudget) {
-  const std::string run_flags = "--dataset synthetic-reddit-mini --strategy data --devices 2";
+  const std::string run_flags =
+      "--dataset synthetic-reddit-mini --strategy data --devices 2 --threads 1";
   const int64_t peak = planned_peak(run_flags);
   const int64_t shorter = planned_peak(run_flags + " --sampler-queue 1");
   ASSERT_LT(shorter, peak);
@@ -103,9 +105,9 @@ TEST(PlanCli, TrainRunsWithTheLeversSizedToItsBudget) {
 
 // Where no setting leaves the headroom, the run goes on with a warning.
 TEST(PlanCli, TrainWarnsWhenThePlanFitsWithLittleToSpare) {
-  const int64_t peak = planned_peak("--dataset synthetic-tiny --strategy single");
-  CommandResult run = edgegnn("train --dataset synthetic-tiny --epochs 1 --memory-budget " +
-                              std::to_string(peak + (1 << 20)));
+  const int64_t peak = planned_peak("--dataset synthetic-tiny --strategy single --threads 1");
+  CommandResult run = edgegnn("train --dataset synthetic-tiny --epochs 1 --threads 1 " +
+                              ("--memory-budget " + std::to_string(peak + (1 << 20))));
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("edgegnn: warning: --memory-budget "), std::string::npos) << run.output;
   EXPECT_NE(run.output.find("less than 12 % under the budget"), std::string::npos) << run.output;
@@ -113,7 +115,8 @@ TEST(PlanCli, TrainWarnsWhenThePlanFitsWithLittleToSpare) {
 }
 
 TEST(PlanCli, TrainRefusesAPlanOverItsBudgetUnlessForced) {
-  CommandResult refused = edgegnn("train --dataset synthetic-tiny --epochs 1 --memory-budget 120MiB");
+  CommandResult refused =
+      edgegnn("train --dataset synthetic-tiny --epochs 1 --threads 1 --memory-budget 120MiB");
   EXPECT_EQ(refused.exit_code, 2) << refused.output;
   EXPECT_NE(refused.output.find("edgegnn: error: --memory-budget 120.0 MiB: the plan for "
                                 "--strategy single on 1 device(s) needs"),
@@ -123,15 +126,16 @@ TEST(PlanCli, TrainRefusesAPlanOverItsBudgetUnlessForced) {
   EXPECT_EQ(refused.output.find("test accuracy"), std::string::npos) << refused.output;
 
   // Forced, it runs into the RSS watch instead.
-  CommandResult forced =
-      edgegnn("train --dataset synthetic-tiny --epochs 1 --memory-budget 120MiB --force");
+  CommandResult forced = edgegnn(
+      "train --dataset synthetic-tiny --epochs 1 --threads 1 --memory-budget 120MiB --force");
   EXPECT_EQ(forced.exit_code, 3) << forced.output;
   EXPECT_NE(forced.output.find("crossed the budget of 120.0 MiB"), std::string::npos)
       << forced.output;
 
   // Distributed: refused before any worker starts.
   CommandResult data = edgegnn(
-      "train --dataset synthetic-tiny --strategy data --devices 2 --epochs 1 --memory-budget 120MiB");
+      "train --dataset synthetic-tiny --strategy data --devices 2 --epochs 1 --threads 1 "
+      "--memory-budget 120MiB");
   EXPECT_EQ(data.exit_code, 2) << data.output;
   EXPECT_NE(data.output.find("the plan for --strategy data on 2 device(s)"), std::string::npos)
       << data.output;

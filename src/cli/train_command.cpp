@@ -214,7 +214,13 @@ int run_train(TrainArgs& args) {
     part = partition::open_partition(o.root, partition_options(o, rank, communicator->size()));
     g = std::move(part->graph);
   } else {
-    g = graph::load_dataset(o.dataset, o.root, load);
+    // Ranks load the same data: the first that holds the features (rank 0,
+    // but for the pipeline's) alone says what is wrong with them.
+    bool first_with_features = true;
+    for (int r = 0; r < rank; ++r)
+      if (!placement || train::graph_parts_for(*placement, r).features) first_with_features = false;
+    g = first_with_features ? load_dataset_and_warn(o.dataset, o.root, load)
+                            : graph::load_dataset(o.dataset, o.root, load);
   }
   if (plan) fit_plan_to_budget(args, &g);
   // The watch reads the process's peak since start (VmHWM), so loading counts

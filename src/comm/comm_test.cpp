@@ -21,17 +21,21 @@
 #include <thread>
 #include <vector>
 
+#include "test_support/time_factor.h"
+
 namespace {
 
 using Clock = std::chrono::steady_clock;
+using edgegnn::test::scaled_seconds;
 
 constexpr int kRanks = 3;
 constexpr int kTimeoutMs = 3000;
 // What a failing call may take beyond the timeout: gloo's heartbeat waits up
-// to four beats of 500 ms, mpi's roll call 2 s; plus scheduling on a busy machine.
-constexpr double kDiagnosisSeconds = 3.0;
+// to four beats of 500 ms, mpi's roll call 2 s; plus scheduling, which a
+// loaded machine stretches.
+const double kDiagnosisSeconds = 2.0 + scaled_seconds(1);
 // Startup of a group (loading libtorch, mpirun) plus the work, per run.
-constexpr auto kRunDeadline = std::chrono::seconds(30);
+const auto kRunDeadline = std::chrono::duration<double>(scaled_seconds(30));
 
 // A port that was free a moment ago: bind port 0 and read what the kernel chose.
 int free_port() {
@@ -82,7 +86,7 @@ Process spawn(const std::vector<std::string>& argv, const std::filesystem::path&
 // Waits until every process not in `leave_running` has exited or the deadline
 // passes, then kills and reaps the rest (a stopped victim, or a hung run).
 void wait_all(std::vector<Process>& processes, const std::vector<int>& leave_running = {}) {
-  const auto deadline = Clock::now() + kRunDeadline;
+  const auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(kRunDeadline);
   auto awaited = [&](size_t i) {
     return std::find(leave_running.begin(), leave_running.end(), i) == leave_running.end();
   };
@@ -269,7 +273,7 @@ TEST(GlooCommunicatorTest, RendezvousNamesTheRankThatNeverComes) {
     EXPECT_TRUE(std::regex_search(run.output, message)) << run.output;
   }
   EXPECT_EQ(run.exit_codes, (std::vector<int>{2, 2})) << run.output;
-  EXPECT_LE(seconds, kTimeoutMs / 1000.0 + 10) << run.output;  // startup included
+  EXPECT_LE(seconds, kTimeoutMs / 1000.0 + scaled_seconds(10)) << run.output;  // startup included
 }
 
 TEST(MpiCommunicatorTest, KilledPeerEndsTheJobAndMpirunNamesIt) {

@@ -92,6 +92,14 @@ void write_file_atomically(const fs::path& path, const void* data, size_t size) 
   check(!ec, "{}: cannot rename to {}: {}", tmp.string(), path.string(), ec.message());
 }
 
+std::string checked_array_file(std::string file, const fs::path& manifest,
+                               const std::string& array) {
+  check(!file.empty() && file != "." && file != ".." && file.find('/') == std::string::npos,
+        "{}: array '{}' names file '{}', expected a plain file name in the manifest's directory",
+        manifest.string(), array, file);
+  return file;
+}
+
 template <typename T>
 Buffer<T> map_array(const fs::path& path, size_t expected_bytes) {
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
@@ -186,7 +194,10 @@ Graph open_binary_graph(const fs::path& dir, const OpenOptions& options) {
     check(entry.value("bytes", uint64_t{0}) == bytes,
           "{}: array '{}' has {} bytes, counts imply {}", manifest_path.string(), spec.name,
           entry.value("bytes", uint64_t{0}), bytes);
-    const fs::path file = dir / entry.value("file", spec.file);
+    check(!entry.contains("file") || entry["file"].is_string(),
+          "{}: array '{}' has a 'file' that is not a string", manifest_path.string(), spec.name);
+    const fs::path file =
+        dir / checked_array_file(entry.value("file", spec.file), manifest_path, spec.name);
     out = map_array<T>(file, bytes);
     if (options.verify_checksums)
       check(fnv1a64_hex(out.data(), bytes) == entry.value("fnv1a64", ""),

@@ -42,6 +42,13 @@ std::string fnv1a64_hex(const void* data, size_t size);
 // Writes `size` bytes to a temporary name beside `path` and renames it to `path`.
 void write_file_atomically(const std::filesystem::path& path, const void* data, size_t size);
 
+// `file`, the file array `array` of `manifest` names, when it is a plain name
+// in the manifest's directory; throws Error naming the manifest and the array
+// otherwise. A manifest must not reach outside its directory ("../x", "/x"):
+// opening a graph would then map files the directory does not hold.
+std::string checked_array_file(std::string file, const std::filesystem::path& manifest,
+                               const std::string& array);
+
 // Maps `file` read-only as an array of T; throws Error naming the file unless it
 // holds exactly `expected_bytes`. Defined for int64_t, int32_t, float and uint8_t.
 template <typename T>

@@ -194,5 +194,29 @@ TEST(BinaryFormat, APartWithoutItsGlobalIdsIsRefused) {
       << error_of(dir);
 }
 
+TEST(BinaryFormat, AManifestNamingAFileOutsideItsDirectoryIsRefused) {
+  const auto outer = test::scratch_dir("graph");
+  const auto dir = outer / "graph";
+  write_binary_graph(test::path_graph(), dir);
+  // The outside files exist and are the right size: only the name is wrong.
+  fs::copy_file(dir / "features.f32", outer / "features.f32");
+  std::ifstream in(dir / "manifest.json");
+  const auto manifest = nlohmann::json::parse(in);
+  for (const std::string& file :
+       std::vector<std::string>{"../features.f32", (outer / "features.f32").string(), ".."}) {
+    auto edited = manifest;
+    edited["arrays"]["features"]["file"] = file;
+    std::ofstream(dir / "manifest.json") << edited.dump(2);
+    EXPECT_EQ(error_of(dir), (dir / "manifest.json").string() + ": array 'features' names file '" +
+                                 file +
+                                 "', expected a plain file name in the manifest's directory");
+  }
+  auto edited = manifest;
+  edited["arrays"]["labels"]["file"] = 7;
+  std::ofstream(dir / "manifest.json") << edited.dump(2);
+  EXPECT_EQ(error_of(dir), (dir / "manifest.json").string() +
+                               ": array 'labels' has a 'file' that is not a string");
+}
+
 }  // namespace
 }  // namespace edgegnn::graph

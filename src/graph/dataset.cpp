@@ -56,9 +56,16 @@ bool is_planetoid_name(const std::string& name) {
   return std::find(kPlanetoidNames.begin(), kPlanetoidNames.end(), name) != kPlanetoidNames.end();
 }
 
-Graph load_dataset(const std::string& name, const std::string& root, const LoadOptions& options) {
+Graph load_dataset(const std::string& name, const std::string& root, const LoadOptions& options,
+                   std::vector<std::string>* warnings) {
   Graph g = load_whole_dataset(name, root, options);
   keep_only(g, options.parts);
+  if (warnings && g.has_features) {
+    const int64_t non_finite = count_non_finite(g.features, options.num_threads);
+    if (non_finite > 0)
+      warnings->push_back(
+          fmt::format("{}: {} non-finite feature values (NaN or inf)", g.name, non_finite));
+  }
   return g;
 }
 

@@ -10,6 +10,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "graph/graph.h"
 
@@ -23,8 +24,13 @@ struct LoadOptions {
   GraphParts parts;
 };
 
+// [out] `warnings`, when given, receives what is wrong with the data but does
+// not stop loading, one message a line for the caller to print, e.g.
+//   "cora: 3 non-finite feature values (NaN or inf)".
+// Looking costs a read of the whole feature matrix (parallel over
+// options.num_threads), so it is done only when asked.
 Graph load_dataset(const std::string& name, const std::string& root,
-                   const LoadOptions& options = {});
+                   const LoadOptions& options = {}, std::vector<std::string>* warnings = nullptr);
 
 // The Planetoid dataset names (also the default `root` subfolder name).
 bool is_planetoid_name(const std::string& name);

@@ -1,10 +1,29 @@
 #include "graph/graph.h"
 
+#include <sys/mman.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cmath>
+#include <numeric>
 
 #include "core/parallel.h"
 
 namespace edgegnn::graph {
+namespace {
+
+// Hands the whole pages inside [begin, begin + bytes) of a read-only file
+// mapping back to the system; they are read back from the file when next
+// used. Pages shared with a neighbouring range stay.
+void release_mapped_pages(const void* begin, size_t bytes) {
+  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
+  const auto address = reinterpret_cast<uintptr_t>(begin);
+  const uintptr_t first = (address + page - 1) / page * page;
+  const uintptr_t last = (address + bytes) / page * page;
+  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
+}
+
+}  // namespace
 
 size_t Graph::memory_bytes() const {
   return rowptr.memory_bytes() + col.memory_bytes() + features.memory_bytes() +
@@ -163,6 +182,30 @@ void row_normalize_features(Graph& g) {
     }
   });
   g.features = Buffer(std::move(normalized));
+}
+
+int64_t count_non_finite(const Buffer<float>& values, int num_threads) {
+  // Pieces of 4 MiB: one thread per piece at most, and a mapped matrix hands
+  // each piece's pages back once counted, so that counting never makes the
+  // whole file resident (a device holding the features compressed, or reading
+  // few rows, would otherwise peak with all of them).
+  constexpr int64_t kPieceValues = (int64_t{4} << 20) / sizeof(float);
+  const auto n = static_cast<int64_t>(values.size());
+  const int64_t num_pieces = (n + kPieceValues - 1) / kPieceValues;
+  num_threads = static_cast<int>(
+      std::min<int64_t>(num_threads > 0 ? num_threads : available_cores(), num_pieces));
+  std::vector<int64_t> counts(std::max(num_threads, 1), 0);
+  parallel_for(num_pieces, num_threads, [&](int64_t begin, int64_t end, int chunk) {
+    for (int64_t piece = begin; piece < end; ++piece) {
+      const float* first = values.data() + piece * kPieceValues;
+      const int64_t size = std::min(kPieceValues, n - piece * kPieceValues);
+      int64_t count = 0;
+      for (int64_t i = 0; i < size; ++i) count += !std::isfinite(first[i]);
+      counts[chunk] += count;
+      if (values.is_mapped()) release_mapped_pages(first, size * sizeof(float));
+    }
+  });
+  return std::accumulate(counts.begin(), counts.end(), int64_t{0});
 }
 
 int64_t count_mask(const Buffer<uint8_t>& mask) {

@@ -147,6 +147,11 @@ std::pair<std::vector<int64_t>, std::vector<int32_t>> build_in_csr(
 // features with an owned copy.
 void row_normalize_features(Graph& g);
 
+// Number of NaN and +-inf values in `values`, counted on up to `num_threads`
+// threads (0 = the cores available). A memory-mapped buffer is read once and
+// its pages handed back as it goes: counting leaves it no more resident.
+int64_t count_non_finite(const Buffer<float>& values, int num_threads);
+
 // Number of nodes with each mask set.
 int64_t count_mask(const Buffer<uint8_t>& mask);
 

@@ -2,6 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
+#include <fstream>
+#include <limits>
+
+#include "graph/binary_format.h"
+#include "test_support/datasets.h"
 #include "test_support/errors.h"
 #include "test_support/graphs.h"
 
@@ -61,6 +67,59 @@ TEST(Graph, RowNormalizeMakesRowsSumToOne) {
   EXPECT_FLOAT_EQ(g.feature_row(0)[0], 1.0f / 3);
   EXPECT_FLOAT_EQ(g.feature_row(0)[1], 2.0f / 3);
   EXPECT_FLOAT_EQ(g.feature_row(2)[0], 5.0f / 11);
+}
+
+TEST(Graph, CountsNonFiniteFeatureValues) {
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  const float inf = std::numeric_limits<float>::infinity();
+  Graph g = test::path_graph();
+  g.features = Buffer(std::vector<float>{nan, 2, 3, nan, 5, nan});
+  EXPECT_EQ(count_non_finite(g.features, /*num_threads=*/1), 3);
+  const float max = std::numeric_limits<float>::max();
+  const float tiny = std::numeric_limits<float>::denorm_min();
+  const Buffer edges_of_float(std::vector<float>{inf, -inf, -nan, 0, -0.0f, max, -max, tiny});
+  EXPECT_EQ(count_non_finite(edges_of_float, /*num_threads=*/1), 3);
+  // Several threads' worth, the values at the ends of 4 MiB pieces.
+  std::vector<float> values(3 << 20, 1.0f);
+  values.front() = nan;
+  values[(1 << 20) - 1] = inf;
+  values.back() = -inf;
+  const Buffer big(std::move(values));
+  for (int threads : {0, 1, 2, 3, 8}) EXPECT_EQ(count_non_finite(big, threads), 3) << threads;
+  EXPECT_EQ(count_non_finite(Buffer<float>(), /*num_threads=*/0), 0);
+}
+
+// This process's resident set, from /proc/self/status.
+int64_t resident_bytes() {
+  std::ifstream status("/proc/self/status");
+  for (std::string line; std::getline(status, line);)
+    if (line.rfind("VmRSS:", 0) == 0) return std::stoll(line.substr(6)) << 10;
+  return -1;
+}
+
+TEST(Graph, CountingAMappedMatrixLeavesItUnresident) {
+  // 3 rows of 4 Mi features: 48 MiB, with non-finite values at piece ends.
+  const int64_t width = int64_t{4} << 20;
+  std::vector<float> features(3 * width, 1.0f);
+  features[(1 << 20) - 1] = std::numeric_limits<float>::quiet_NaN();
+  features[1 << 20] = std::numeric_limits<float>::infinity();
+  features.back() = -std::numeric_limits<float>::infinity();
+  const auto dir = test::scratch_dir("wide");
+  write_binary_graph(make_graph({"wide", width, /*num_classes=*/2, /*rowptr=*/{0, 1, 3, 4},
+                                 /*col=*/{1, 0, 2, 1}, std::move(features), /*labels=*/{0, 1, -1},
+                                 /*train_mask=*/{1, 0, 0}, /*val_mask=*/{0, 1, 0},
+                                 /*test_mask=*/{0, 0, 1}},
+                                "wide"),
+                     dir);
+  const Graph g = open_binary_graph(dir);
+  ASSERT_TRUE(g.features.is_mapped());
+  const int64_t before = resident_bytes();
+  EXPECT_EQ(count_non_finite(g.features, /*num_threads=*/2), 3);
+  EXPECT_LT(resident_bytes() - before, int64_t{8} << 20) << "of 48 MiB counted";
+  // Pages handed back read again from the file.
+  EXPECT_TRUE(std::isnan(g.features[(1 << 20) - 1]));
+  EXPECT_EQ(g.features[2 * width + 5], 1.0f);
+  EXPECT_EQ(g.features[3 * width - 1], -std::numeric_limits<float>::infinity());
 }
 
 TEST(Graph, ValidateRejectsLabelOutOfRange) {

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <nlohmann/json.hpp>
+
 #include "graph/synthetic.h"
 #include "partition/partition_writer.h"
 #include "test_support/datasets.h"
@@ -128,6 +131,19 @@ TEST_F(OpenPartition, RefusesAPartCopiedFromAnotherPartition) {
   EXPECT_EQ(
       error.rfind((dir_ / "part-0").string() + ": not part 0 of partition " + dir_.string(), 0), 0u)
       << error;
+}
+
+TEST_F(OpenPartition, RefusesABookNamingAFileOutsideItsDirectory) {
+  // The path leads back to the real file, so only the name can be refused.
+  const fs::path manifest = dir_ / "partition.json";
+  std::ifstream in(manifest);
+  auto book = nlohmann::json::parse(in);
+  book["arrays"]["node_part"]["file"] = "part-0/../node_part.i32";
+  std::ofstream(manifest) << book.dump(2);
+  EXPECT_EQ(error_of(/*part=*/0, /*num_ranks=*/4),
+            manifest.string() +
+                ": array 'node_part' names file 'part-0/../node_part.i32', "
+                "expected a plain file name in the manifest's directory");
 }
 
 }  // namespace

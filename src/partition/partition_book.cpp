@@ -85,7 +85,9 @@ graph::Buffer<int32_t> open_array(const json& arrays, const BookArray& spec, con
   check(value_of<std::string>(entry, "dtype", manifest) == "int32" &&
             value_of<uint64_t>(entry, "bytes", manifest) == bytes,
         "{}: array '{}' is not {} int32 values", manifest.string(), spec.name, count);
-  const fs::path file = dir / value_of<std::string>(entry, "file", manifest);
+  const fs::path file =
+      dir / graph::checked_array_file(value_of<std::string>(entry, "file", manifest), manifest,
+                                      spec.name);
   graph::Buffer<int32_t> values = graph::map_array<int32_t>(file, bytes);
   if (verify_checksums)
     check(graph::fnv1a64_hex(values.data(), bytes) ==

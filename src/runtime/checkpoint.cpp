@@ -1,6 +1,10 @@
 #include "runtime/checkpoint.h"
 
+#include <cerrno>
+#include <cstring>
 #include <fstream>
+#include <sstream>
+#include <string_view>
 
 #include <ATen/CPUGeneratorImpl.h>
 
@@ -11,23 +15,43 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void rename_into_place(const fs::path& tmp, const fs::path& path) {
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  check(!ec, "{}: cannot rename to {}: {}", tmp.string(), path.string(), ec.message());
-}
-
-template <typename Write>
-void write_atomically(const fs::path& path, Write&& write) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  try {
-    write(tmp);
-  } catch (const c10::Error& e) {
-    fail("{}: cannot write: {}", tmp.string(), e.what_without_backtrace());
+// The files of one save. Each is written whole to "<name>.tmp" first, and
+// only once all are written are they renamed over the old ones: a save that
+// fails (a full disk) leaves the previous checkpoint whole, and its temporary
+// files are removed.
+class CheckpointFiles {
+ public:
+  explicit CheckpointFiles(fs::path dir) : dir_(std::move(dir)) {}
+  ~CheckpointFiles() {
+    std::error_code ignored;
+    for (const std::string& name : names_) fs::remove(temporary(name), ignored);
   }
-  rename_into_place(tmp, path);
-}
+
+  void write(const std::string& name, std::string_view bytes) {
+    names_.push_back(name);
+    const fs::path tmp = temporary(name);
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
+    // A full disk may show only when the last bytes are flushed.
+    out.close();
+    check(!out.fail(), "{}: cannot write: {}", tmp.string(), std::strerror(errno));
+  }
+
+  void rename_all() {
+    for (const std::string& name : names_) {
+      std::error_code ec;
+      fs::rename(temporary(name), dir_ / name, ec);
+      check(!ec, "{}: cannot rename to {}: {}", temporary(name).string(), (dir_ / name).string(),
+            ec.message());
+    }
+    names_.clear();
+  }
+
+ private:
+  fs::path temporary(const std::string& name) const { return dir_ / (name + ".tmp"); }
+  fs::path dir_;
+  std::vector<std::string> names_;  // written and not yet renamed
+};
 
 torch::serialize::InputArchive open_archive(const fs::path& dir) {
   const fs::path path = dir / "checkpoint.pt";
@@ -67,19 +91,15 @@ void save_checkpoint(const fs::path& dir, const torch::nn::Module& model,
     archive.write("rng", generator.get_state());
   }
   archive.write("meta", c10::IValue(full.dump()));
-  write_atomically(dir / "checkpoint.pt", [&](const fs::path& tmp) { archive.save_to(tmp.string()); });
-
+  std::ostringstream checkpoint;
+  archive.save_to(checkpoint);
   std::vector<char> pickled = torch::pickle_save(c10::IValue(state_dict));
-  write_atomically(dir / "model.pt", [&](const fs::path& tmp) {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    out.write(pickled.data(), static_cast<std::streamsize>(pickled.size()));
-    check(out.good(), "{}: write failed", tmp.string());
-  });
-  write_atomically(dir / "checkpoint.json", [&](const fs::path& tmp) {
-    std::ofstream out(tmp, std::ios::trunc);
-    out << full.dump(2) << "\n";
-    check(out.good(), "{}: write failed", tmp.string());
-  });
+
+  CheckpointFiles files(dir);
+  files.write("checkpoint.pt", checkpoint.str());
+  files.write("model.pt", {pickled.data(), pickled.size()});
+  files.write("checkpoint.json", full.dump(2) + "\n");
+  files.rename_all();
 }
 
 nlohmann::json read_checkpoint_meta(const fs::path& dir) {

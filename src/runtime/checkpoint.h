@@ -7,8 +7,10 @@
 //   model.pt         the weights alone as a state dict that Python's
 //                    torch.load() reads (names as PyG's modules)
 //   checkpoint.json  the description, for people
-// Each file is written to a temporary name and renamed over the old one, so an
-// interrupted save leaves the previous checkpoint whole.
+// The files are written to temporary names and renamed over the old ones only
+// once all three are written, so a save that fails (a full disk) leaves the
+// previous checkpoint whole. Errors (a file that cannot be written, read, or is
+// no checkpoint of this version) are Errors naming the file.
 #pragma once
 
 #include <filesystem>

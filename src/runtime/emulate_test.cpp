@@ -22,12 +22,18 @@
 #include "runtime/cgroup.h"
 #include "runtime/launcher.h"
 #include "test_support/datasets.h"
+#include "test_support/time_factor.h"
 
 namespace edgegnn::runtime {
 namespace {
 
 namespace fs = std::filesystem;
 using Clock = std::chrono::steady_clock;
+using test::scaled_seconds;
+
+// How long workers that must be stopped hold on: far longer than any bound
+// here, so that one ending by itself never passes for one that was stopped.
+const std::string kHoldSeconds = fmt::format("{:.0f}", scaled_seconds(100));
 
 // Why boards cannot be emulated here, or "" when they can. Probed once, by
 // setting up (and removing) a one-board network.
@@ -111,9 +117,10 @@ double send_between(int mib, const std::vector<Board>& boards) {
   return transfer_seconds(run, mib);
 }
 
-// The shaped time is the link's rate. Loopback is compared on a 100 Mbit/s
-// link, not on gigabit: with other tests on the cores, loopback moved only
-// 300 MB/s, too close to gigabit's 125 to say which is shaped.
+// The shaped time is the link's rate: at least the payload's time, whatever
+// the load, and at most that plus slack for the machine. Loopback is compared
+// with a 100 Mbit/s link, not gigabit: with other tests on the cores loopback
+// moved only 300 MB/s, too close to gigabit's 125 to say which is shaped.
 TEST(EmulatedBoards, MovingDataTakesTheShapedRatesTimeAndFarLessOnLoopback) {
   SKIP_WITHOUT_EMULATION();
   const Board pi4 = parse_board("pi4-1g", "--emulate");
@@ -126,9 +133,11 @@ TEST(EmulatedBoards, MovingDataTakesTheShapedRatesTimeAndFarLessOnLoopback) {
               gigabit, slow_link, loopback);
   // 100 MiB is 0.84 s of payload alone at 1 Gbit/s; so is 10 MiB at 100 Mbit/s.
   EXPECT_GE(gigabit, 0.8);
-  EXPECT_LT(gigabit, 3.0);
+  EXPECT_LT(gigabit, 0.84 + scaled_seconds(0.7));
   EXPECT_GE(slow_link, 0.8);
-  EXPECT_LT(loopback, slow_link / 3);
+  // Unshaped, 10 MiB took 0.03-0.07 s with both cores busy. The bound stays
+  // under half the shaped time, or it could not tell the two apart.
+  EXPECT_LT(loopback, std::min(scaled_seconds(0.1), 0.84 / 2));
   EXPECT_EQ(leftovers_of(::getpid()), std::vector<std::string>{});
 }
 
@@ -137,8 +146,9 @@ TEST(EmulatedBoards, AWorkerPastItsBoardRamIsReportedAsKilledAtTheBoardLimit) {
   // Rank 0 stays within its 172 MiB and waits; rank 1 touches 400 MiB.
   const Board board = parse_board("custom:300MiB/1gbit", "--emulate");
   const auto start = Clock::now();
-  const LaunchRun run = launch({EDGEGNN_EMULATE_WORKER, "touch", "8,400", "30"}, {board, board});
-  EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), 10);
+  const LaunchRun run =
+      launch({EDGEGNN_EMULATE_WORKER, "touch", "8,400", kHoldSeconds}, {board, board});
+  EXPECT_LT(std::chrono::duration<double>(Clock::now() - start).count(), scaled_seconds(10));
   EXPECT_EQ(run.result.message,
             "rank 1 (custom:300MiB/1gbit) was killed by the out-of-memory killer at its 300 MiB "
             "board limit (172 MiB after the 128 MiB OS reserve)");
@@ -207,7 +217,7 @@ TEST(EmulatedBoards, BadUsesAreRefusedBeforeAnyWorkerStarts) {
             "memory limit\n");
 }
 
-// launch_local on two pi4-1g boards running `sleep 30`, in a forked child
+// launch_local on two pi4-1g boards running a long sleep, in a forked child
 // that the test can signal.
 pid_t fork_sleeping_launcher() {
   const pid_t pid = ::fork();
@@ -217,7 +227,7 @@ pid_t fork_sleeping_launcher() {
     const Board board = parse_board("pi4-1g", "--emulate");
     LaunchOptions options;
     options.num_workers = 2;
-    options.argv = {"sleep", "30"};
+    options.argv = {"sleep", kHoldSeconds};
     options.boards = {board, board};
     options.kill_grace_seconds = 2;
     options.out = options.err = std::fopen("/dev/null", "w");
@@ -228,11 +238,12 @@ pid_t fork_sleeping_launcher() {
   std::_Exit(code);
 }
 
-// Waits until launcher `pid` has both workers in their cgroups (5 s at most).
+// Waits until launcher `pid` has both workers in their cgroups (5 s idle at most).
 bool workers_started(pid_t pid) {
   const CgroupParent parent = find_memory_cgroup_parent("--emulate", "drop --emulate");
   const fs::path procs = parent.dir / fmt::format("edgegnn-{}-rank1", pid) / "cgroup.procs";
-  for (auto deadline = Clock::now() + std::chrono::seconds(5); Clock::now() < deadline;) {
+  const auto deadline = Clock::now() + std::chrono::duration<double>(scaled_seconds(5));
+  while (Clock::now() < deadline) {
     std::ifstream in(procs);
     if (pid_t worker; in >> worker) return true;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
@@ -240,10 +251,11 @@ bool workers_started(pid_t pid) {
   return false;
 }
 
-// Waits until no process is left in launcher `pid`'s cgroups (5 s at most).
+// Waits until no process is left in launcher `pid`'s cgroups (5 s idle at most).
 bool cgroups_empty(pid_t pid) {
   const CgroupParent parent = find_memory_cgroup_parent("--emulate", "drop --emulate");
-  for (auto deadline = Clock::now() + std::chrono::seconds(5); Clock::now() < deadline;) {
+  const auto deadline = Clock::now() + std::chrono::duration<double>(scaled_seconds(5));
+  while (Clock::now() < deadline) {
     bool empty = true;
     for (int rank : {0, 1}) {
       std::ifstream in(parent.dir / fmt::format("edgegnn-{}-rank{}", pid, rank) / "cgroup.procs");
@@ -277,8 +289,9 @@ TEST_P(StoppedLauncher, LeavesNoNamespaceOrCgroupBehind) {
   ASSERT_TRUE(workers_started(launcher));
   EXPECT_EQ(leftovers_of(launcher).size(), 5u);  // switch, two boards, two cgroups
   ::kill(launcher, signal);
-  const int status = wait_for(launcher, /*seconds=*/10);
-  ASSERT_NE(status, -1) << "the launcher did not stop within 10 s of signal " << signal;
+  const int status = wait_for(launcher, scaled_seconds(10));
+  ASSERT_NE(status, -1) << "the launcher did not stop within " << scaled_seconds(10)
+                        << " s of signal " << signal;
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 128 + signal) << status;
   EXPECT_EQ(leftovers_of(launcher), std::vector<std::string>{});
 }
@@ -293,7 +306,7 @@ TEST(EmulatedBoards, TheNextLaunchRemovesWhatASigkilledLauncherLeft) {
   const pid_t launcher = fork_sleeping_launcher();
   ASSERT_TRUE(workers_started(launcher));
   ::kill(launcher, SIGKILL);
-  ASSERT_NE(wait_for(launcher, /*seconds=*/5), -1);
+  ASSERT_NE(wait_for(launcher, scaled_seconds(5)), -1);
   EXPECT_EQ(leftovers_of(launcher).size(), 5u);
   // Its workers die with it (PR_SET_PDEATHSIG); a cgroup is removable once empty.
   EXPECT_TRUE(cgroups_empty(launcher));

@@ -18,11 +18,17 @@
 #include "core/error.h"
 #include "runtime/cgroup.h"
 #include "runtime/memory_budget.h"
+#include "test_support/time_factor.h"
 
 namespace edgegnn::runtime {
 namespace {
 
 namespace fs = std::filesystem;
+using test::scaled_seconds;
+
+// What workers that must be stopped run: a sleep far longer than any bound
+// here, so that one ending by itself never passes for one that was stopped.
+const std::string kSleepLong = fmt::format("sleep {:.0f}", scaled_seconds(100));
 
 // runtime_tests doubles as a worker that uses memory, so the memory tests need
 // no scripting language. Started with EDGEGNN_TEST_TOUCH_MIB=<a,b,...> it
@@ -47,7 +53,8 @@ const bool kRanAsMemoryWorker = [] {
   std::vector<char> block(mib_per_rank.at(rank) << 20);
   std::memset(block.data(), 1, block.size());
   asm volatile("" : : "r"(block.data()) : "memory");
-  if (watch) std::this_thread::sleep_for(std::chrono::seconds(10));  // the watcher ends us first
+  // The watcher, polling every 10 ms, ends us first.
+  if (watch) std::this_thread::sleep_for(std::chrono::duration<double>(scaled_seconds(10)));
   std::_Exit(0);
 }();
 
@@ -73,9 +80,10 @@ bool contains(const std::vector<std::string>& lines, const std::string& text) {
   return false;
 }
 
-// Waits up to two seconds for `pid` to end; a zombie waiting for init counts as ended.
+// Waits for `pid` to end (2 s idle at most); a zombie waiting for init counts as ended.
 bool process_gone(pid_t pid) {
-  for (auto deadline = Clock::now() + std::chrono::seconds(2); Clock::now() < deadline;) {
+  const auto deadline = Clock::now() + std::chrono::duration<double>(scaled_seconds(2));
+  while (Clock::now() < deadline) {
     std::ifstream stat(fmt::format("/proc/{}/stat", pid));
     std::string text;
     if (!std::getline(stat, text)) return true;
@@ -141,11 +149,11 @@ TEST(Launcher, WorkersSeeTheirRankAndTheirOutputIsPrefixed) {
 }
 
 TEST(Launcher, AFailingWorkerStopsTheOthersAndIsNamed) {
-  Captured run(
-      3, "if [ \"$RANK\" = 1 ]; then sleep 0.2; exit 7; fi; sleep 30 & echo \"child $!\"; wait");
+  Captured run(3, "if [ \"$RANK\" = 1 ]; then sleep 0.2; exit 7; fi; " + kSleepLong +
+                      " & echo \"child $!\"; wait");
   const auto start = Clock::now();
   const LaunchResult result = launch_local(run.options);
-  EXPECT_LT(seconds_since(start), 3.0);
+  EXPECT_LT(seconds_since(start), 0.2 + scaled_seconds(1));
   EXPECT_EQ(result.message, "rank 1 exited with code 7");
   EXPECT_EQ(result.exit_code(), 7);
   EXPECT_EQ(result.failed_rank, 1);
@@ -162,15 +170,14 @@ TEST(Launcher, AFailingWorkerStopsTheOthersAndIsNamed) {
 }
 
 TEST(Launcher, AWorkerThatIgnoresSigtermIsKilledAfterTheGrace) {
-  Captured run(2,
-               "if [ \"$RANK\" = 1 ]; then sleep 0.3; exit 1; fi; trap '' TERM; "
-               "sleep 30 & echo \"child $!\"; wait");
+  Captured run(2, "if [ \"$RANK\" = 1 ]; then sleep 0.3; exit 1; fi; trap '' TERM; " + kSleepLong +
+                      " & echo \"child $!\"; wait");
   run.options.kill_grace_seconds = 0.5;
   const auto start = Clock::now();
   const LaunchResult result = launch_local(run.options);
   const double seconds = seconds_since(start);
   EXPECT_GE(seconds, 0.3 + 0.5);
-  EXPECT_LT(seconds, 3.0);
+  EXPECT_LT(seconds, 0.3 + 0.5 + scaled_seconds(1));
   EXPECT_EQ(result.message, "rank 1 exited with code 1");
   EXPECT_EQ(result.workers[0].signal, SIGKILL);
   const std::vector<pid_t> pids = printed_pids(run.out());
@@ -180,7 +187,7 @@ TEST(Launcher, AWorkerThatIgnoresSigtermIsKilledAfterTheGrace) {
 }
 
 TEST(Launcher, AWorkerKilledByASignalIsReportedAsSuch) {
-  Captured run(2, "if [ \"$RANK\" = 0 ]; then ulimit -c 0; kill -SEGV $$; fi; sleep 30");
+  Captured run(2, "if [ \"$RANK\" = 0 ]; then ulimit -c 0; kill -SEGV $$; fi; " + kSleepLong);
   const LaunchResult result = launch_local(run.options);
   EXPECT_EQ(result.message, "rank 0 was killed by signal 11 (SIGSEGV)");
   EXPECT_EQ(result.exit_code(), 128 + SIGSEGV);
@@ -225,10 +232,10 @@ class ForkedLauncher {
     text << in.rdbuf();
     return text.str();
   }
-  // The "child <pid>" lines, once `count` of them are there (5 s at most).
+  // The "child <pid>" lines, once `count` of them are there (5 s idle at most).
   std::vector<pid_t> wait_for_pids(size_t count) const {
     std::vector<pid_t> pids;
-    for (auto deadline = Clock::now() + std::chrono::seconds(5);
+    for (auto deadline = Clock::now() + std::chrono::duration<double>(scaled_seconds(5));
          pids.size() < count && Clock::now() < deadline;) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       std::vector<std::string> lines;
@@ -256,13 +263,14 @@ class ForkedLauncher {
 };
 
 TEST(Launcher, SigintToTheLauncherStopsEveryWorker) {
-  ForkedLauncher launcher(2, "echo \"child $$\"; sleep 30 & echo \"child $!\"; wait",
+  ForkedLauncher launcher(2, "echo \"child $$\"; " + kSleepLong + " & echo \"child $!\"; wait",
                           /*kill_grace_seconds=*/2);
   const std::vector<pid_t> pids = launcher.wait_for_pids(4);  // both workers and their sleeps
   ASSERT_EQ(pids.size(), 4u) << launcher.log();
   ::kill(launcher.pid(), SIGINT);
-  const int status = launcher.wait(/*seconds=*/5);
-  ASSERT_NE(status, -1) << "the launcher did not stop within 5 s of SIGINT";
+  const int status = launcher.wait(scaled_seconds(2));
+  ASSERT_NE(status, -1) << "the launcher did not stop within " << scaled_seconds(2)
+                        << " s of SIGINT";
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGINT) << status;
   EXPECT_NE(launcher.log().find("result: interrupted by SIGINT; stopped 2 running workers"),
             std::string::npos)
@@ -271,14 +279,15 @@ TEST(Launcher, SigintToTheLauncherStopsEveryWorker) {
 }
 
 TEST(Launcher, ASecondSigintSkipsTheGracePeriod) {
-  ForkedLauncher launcher(2, "trap '' TERM; echo \"child $$\"; sleep 30",
-                          /*kill_grace_seconds=*/30);
+  // The grace outlasts the wait below many times over.
+  ForkedLauncher launcher(2, "trap '' TERM; echo \"child $$\"; " + kSleepLong,
+                          /*kill_grace_seconds=*/scaled_seconds(30));
   const std::vector<pid_t> pids = launcher.wait_for_pids(2);
   ASSERT_EQ(pids.size(), 2u) << launcher.log();
   ::kill(launcher.pid(), SIGINT);
   EXPECT_EQ(launcher.wait(/*seconds=*/0.3), -1);  // the workers ignore SIGTERM
   ::kill(launcher.pid(), SIGINT);
-  const int status = launcher.wait(/*seconds=*/5);
+  const int status = launcher.wait(scaled_seconds(2));
   ASSERT_NE(status, -1) << "a second SIGINT did not stop the launcher";
   EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 128 + SIGINT) << status;
   for (pid_t pid : pids) EXPECT_TRUE(process_gone(pid)) << pid;
@@ -287,11 +296,11 @@ TEST(Launcher, ASecondSigintSkipsTheGracePeriod) {
 TEST(Launcher, WorkersDieWithALauncherKilledBySigkill) {
   // exec: the worker is the sleep itself; PR_SET_PDEATHSIG reaches only the
   // launcher's direct children.
-  ForkedLauncher launcher(2, "echo \"child $$\"; exec sleep 30", /*kill_grace_seconds=*/5);
+  ForkedLauncher launcher(2, "echo \"child $$\"; exec " + kSleepLong, /*kill_grace_seconds=*/5);
   const std::vector<pid_t> pids = launcher.wait_for_pids(2);
   ASSERT_EQ(pids.size(), 2u) << launcher.log();
   ::kill(launcher.pid(), SIGKILL);
-  ASSERT_NE(launcher.wait(/*seconds=*/5), -1);
+  ASSERT_NE(launcher.wait(scaled_seconds(2)), -1);
   for (pid_t pid : pids) EXPECT_TRUE(process_gone(pid)) << pid;
 }
 

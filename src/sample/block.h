@@ -11,7 +11,8 @@
 //   src_ids = {7, 3, 9, 5}        dst first, then new ids in order of appearance
 //   rowptr  = {0, 2, 3}
 //   col     = {1, 2, 3}           3 -> local 1, 9 -> 2, 5 -> 3
-// (block_test.cpp builds exactly this example.)
+// (Block.HeaderExampleIsWhatTheSamplerBuilds in neighbor_sampler_test.cpp
+// samples exactly this example.)
 //
 // A Batch holds one block per layer, input layer first: blocks[0].src_ids are
 // the nodes whose features are gathered, blocks.back().dst_ids are the seeds,
