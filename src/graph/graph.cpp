@@ -10,20 +10,13 @@
 #include "core/parallel.h"
 
 namespace edgegnn::graph {
-namespace {
-
-// Hands the whole pages inside [begin, begin + bytes) of a read-only file
-// mapping back to the system; they are read back from the file when next
-// used. Pages shared with a neighbouring range stay.
-void release_mapped_pages(const void* begin, size_t bytes) {
+void release_pages(const void* begin, size_t bytes) {
   const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
   const auto address = reinterpret_cast<uintptr_t>(begin);
   const uintptr_t first = (address + page - 1) / page * page;
   const uintptr_t last = (address + bytes) / page * page;
   if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
 }
-
-}  // namespace
 
 size_t Graph::memory_bytes() const {
   return rowptr.memory_bytes() + col.memory_bytes() + features.memory_bytes() +
@@ -202,7 +195,7 @@ int64_t count_non_finite(const Buffer<float>& values, int num_threads) {
       int64_t count = 0;
       for (int64_t i = 0; i < size; ++i) count += !std::isfinite(first[i]);
       counts[chunk] += count;
-      if (values.is_mapped()) release_mapped_pages(first, size * sizeof(float));
+      if (values.is_mapped()) release_pages(first, size * sizeof(float));
     }
   });
   return std::accumulate(counts.begin(), counts.end(), int64_t{0});

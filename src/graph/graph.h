@@ -152,6 +152,12 @@ void row_normalize_features(Graph& g);
 // its pages handed back as it goes: counting leaves it no more resident.
 int64_t count_non_finite(const Buffer<float>& values, int num_threads);
 
+// Hands the whole pages inside [begin, begin + bytes) back to the system: a
+// file mapping reads them back from the file when next used, anonymous memory
+// as zeros, so a caller releases only what it will not read again, or reads
+// from a file. Pages shared with a neighbouring range stay.
+void release_pages(const void* begin, size_t bytes);
+
 // Number of nodes with each mask set.
 int64_t count_mask(const Buffer<uint8_t>& mask);
 

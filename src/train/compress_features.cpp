@@ -1,8 +1,5 @@
 #include "train/compress_features.h"
 
-#include <sys/mman.h>
-#include <unistd.h>
-
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -17,18 +14,6 @@ namespace {
 constexpr int64_t kChunkBytes = 4 << 20;
 constexpr float kFloat16Max = 65504.0f;
 
-// Hands the whole pages inside [begin, begin + bytes) back to the system.
-// The caller never reads them again: a private file mapping would read them
-// back from the file, anonymous memory as zeros. Pages shared with the next
-// chunk stay until then.
-void release_pages(const void* begin, size_t bytes) {
-  const auto page = static_cast<uintptr_t>(sysconf(_SC_PAGESIZE));
-  const auto address = reinterpret_cast<uintptr_t>(begin);
-  const uintptr_t first = (address + page - 1) / page * page;
-  const uintptr_t last = (address + bytes) / page * page;
-  if (last > first) madvise(reinterpret_cast<void*>(first), last - first, MADV_DONTNEED);
-}
-
 // Calls fn(first_row, num_rows) on consecutive row chunks of the float32
 // matrix; after each, releases its pages when `release` is set.
 template <typename Fn>
@@ -39,7 +24,7 @@ void for_each_chunk(const graph::Graph& g, bool release, Fn&& fn) {
     const int64_t count = std::min(chunk_rows, g.num_nodes - first);
     fn(first, count);
     if (release)
-      release_pages(g.features.data() + first * g.num_features,
+      graph::release_pages(g.features.data() + first * g.num_features,
                     count * g.num_features * sizeof(float));
   }
 }
