@@ -1,16 +1,13 @@
 #include "train/pipeline_strategy.h"
 
 #include <bit>
-#include <chrono>
 
 #include "core/clock.h"
 #include "core/error.h"
 #include "train/plan_context.h"
-#include "runtime/memory_meter.h"
 
 namespace edgegnn::train {
 namespace {
-
 
 // Message tags; a layer's tags add its 0-based index.
 constexpr int kBlockTag = 1000;       // sampler -> layer l: its LayerGraph
