@@ -228,6 +228,15 @@ TEST_P(CommunicatorTest, PointToPointMatchesPeerAndTag) {
   for (int code : run.exit_codes) EXPECT_EQ(code, 0) << run.output;
 }
 
+TEST_P(CommunicatorTest, ChannelRunsBesideTheCommunicatorFromAnotherThread) {
+  const GroupRun run = run_group(GetParam(), "channel");
+  for (int r = 0; r < kRanks; ++r) {
+    EXPECT_NE(run.output.find("rank " + std::to_string(r) + ": ok"), std::string::npos)
+        << run.output;
+  }
+  for (int code : run.exit_codes) EXPECT_EQ(code, 0) << run.output;
+}
+
 TEST_P(CommunicatorTest, StoppedPeerMakesTheOthersTimeOutNamingIt) {
   const GroupRun run = run_group(GetParam(), "stop", /*victim=*/2);
   const std::string why = GetParam() == "mpi" ? "no answer to a roll call" : "no heartbeat";

@@ -7,7 +7,8 @@
 // Scenarios: collectives, point_to_point (3 ranks), die (rank V kills itself
 // between two allreduces), stop (rank V stops itself, SIGSTOP, before an
 // alltoallv_lists), stall (rank V, alive, sleeps instead of calling that
-// alltoallv_lists), join (only creates the communicator).
+// alltoallv_lists), join (only creates the communicator), channel (a
+// channel's alltoallvs on a second thread beside allreduces on the first).
 // Prints "rank R: ok" and exits 0 when every value matched; prints
 // "rank R: MISMATCH ..." and exits 1 otherwise; prints
 // "error after X s: <Error>" and exits 2 when a call throws.
@@ -15,6 +16,7 @@
 #include <fmt/ranges.h>
 
 #include <csignal>
+#include <exception>
 #include <map>
 #include <numeric>
 #include <thread>
@@ -276,6 +278,45 @@ int expect_failure(Call&& call, Checker& checker) {
   return checker.finish();
 }
 
+// Rounds of alltoallv_lists on a channel, from a thread of their own, while
+// this thread runs allreduces on the communicator: both must give exact
+// values, and the channel's bytes count in the communicator's totals.
+void channel(Communicator& comm, Checker& checker) {
+  const int r = comm.rank(), n = comm.size();
+  Communicator& side = comm.open_channel();
+  constexpr int kRounds = 50;
+  std::vector<std::vector<std::vector<int32_t>>> received(kRounds);
+  std::exception_ptr error;
+  std::thread loader([&] {
+    try {
+      for (int k = 0; k < kRounds; ++k) {
+        std::vector<std::vector<int32_t>> lists(n);
+        for (int p = 0; p < n; ++p) lists[p].assign(1000, 10000 * k + 100 * r + p);
+        received[k] = side.alltoallv_lists(lists);
+      }
+    } catch (...) {
+      error = std::current_exception();
+    }
+  });
+  const int64_t sent_before = comm.bytes_sent();
+  for (int k = 0; k < kRounds; ++k) {
+    std::vector<float> values(1 << 16, static_cast<float>(r + k));
+    comm.allreduce(values);
+    checker.equal("allreduce beside the channel", values[0],
+                  static_cast<float>(n * (n - 1) / 2 + n * k));
+  }
+  loader.join();
+  if (error) std::rethrow_exception(error);
+  for (int k = 0; k < kRounds; ++k)
+    for (int p = 0; p < n; ++p)
+      checker.equal("channel alltoallv_lists", received[k][p],
+                    std::vector<int32_t>(1000, 10000 * k + 100 * p + r));
+  const int64_t ring = n > 1 ? 2 * (n - 1) * (int64_t{1} << 16) * 4 / n : 0;
+  const int64_t lists = (n - 1) * (8 + 4000);
+  checker.equal("bytes sent, channel included", comm.bytes_sent() - sent_before,
+                kRounds * (ring + lists));
+}
+
 int run(const std::map<std::string, std::string>& args) {
   auto arg = [&](const std::string& name, const std::string& fallback) {
     auto it = args.find(name);
@@ -299,6 +340,8 @@ int run(const std::map<std::string, std::string>& args) {
       collectives(*comm, checker);
     } else if (scenario == "point_to_point") {
       point_to_point(*comm, checker);
+    } else if (scenario == "channel") {
+      channel(*comm, checker);
     } else if (scenario == "die" || scenario == "stop" || scenario == "stall") {
       std::vector<float> values(1000, 1.0f);
       comm->allreduce(values);

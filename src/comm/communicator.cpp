@@ -46,6 +46,7 @@ void Communicator::run(const char* op, int peer, int tag, int64_t bytes, Body&& 
     op_.store("failed");
     throw;
   }
+  busy_seconds_ += op_seconds();
   op_.store("idle");
 }
 
@@ -312,23 +313,40 @@ void Communicator::barrier() {
   run("barrier", /*peer=*/-1, /*tag=*/-1, /*bytes=*/0, [&] { do_barrier(); });
 }
 
+Communicator& Communicator::open_channel() {
+  const int index = static_cast<int>(channels_.size()) + 1;
+  run("open_channel", /*peer=*/-1, /*tag=*/-1, /*bytes=*/0,
+      [&] { channels_.push_back(do_open_channel(index)); });
+  return *channels_.back();
+}
+
 int64_t Communicator::bytes_sent(int peer) const {
   check_peer(peer, "bytes_sent");
-  return bytes_sent_[peer];
+  int64_t bytes = bytes_sent_[peer];
+  for (const auto& channel : channels_) bytes += channel->bytes_sent(peer);
+  return bytes;
 }
 
 int64_t Communicator::bytes_received(int peer) const {
   check_peer(peer, "bytes_received");
-  return bytes_received_[peer];
+  int64_t bytes = bytes_received_[peer];
+  for (const auto& channel : channels_) bytes += channel->bytes_received(peer);
+  return bytes;
 }
 
 int64_t Communicator::bytes_sent() const {
-  return std::accumulate(bytes_sent_.begin(), bytes_sent_.end(), int64_t{0});
+  int64_t bytes = 0;
+  for (int p = 0; p < size_; ++p) bytes += bytes_sent(p);
+  return bytes;
 }
 
 int64_t Communicator::bytes_received() const {
-  return std::accumulate(bytes_received_.begin(), bytes_received_.end(), int64_t{0});
+  int64_t bytes = 0;
+  for (int p = 0; p < size_; ++p) bytes += bytes_received(p);
+  return bytes;
 }
+
+double Communicator::busy_seconds() const { return busy_seconds_; }
 
 std::unique_ptr<Communicator> make_communicator(const CommOptions& options) {
   check(options.timeout.count() > 0, "communicator timeout must be positive, got {} ms",

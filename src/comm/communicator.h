@@ -173,10 +173,22 @@ class Communicator {
   // Returns once every rank has entered the barrier.
   void barrier();
 
+  // A second communicator over the same ranks whose operations run beside
+  // this one's, used from another thread: a prefetching loader's transfers
+  // then never queue behind the gradient allreduce (gloo: a second process
+  // group on the same store and device; mpi: a duplicate of MPI_COMM_WORLD,
+  // which needs MPI_THREAD_MULTIPLE). A collective. This communicator owns
+  // the channel, and its bytes count in this one's totals.
+  Communicator& open_channel();
+
+  // Counters, channels included: read them while no other thread uses one.
   int64_t bytes_sent(int peer) const;
   int64_t bytes_received(int peer) const;
   int64_t bytes_sent() const;  // summed over peers
   int64_t bytes_received() const;
+  // Seconds this communicator (not its channels) spent inside operations;
+  // a started allreduce counts its wait.
+  double busy_seconds() const;
 
  protected:
   Communicator(int rank, int size, std::chrono::milliseconds timeout);
@@ -206,6 +218,12 @@ class Communicator {
                                               int tag) = 0;
   virtual void do_recv(std::span<std::byte> data, int peer, int tag) = 0;
   virtual void do_barrier() = 0;
+  // A new communicator over the same ranks, apart from this one's traffic;
+  // `index` numbers the channels from 1.
+  virtual std::unique_ptr<Communicator> do_open_channel(int index) = 0;
+  // Destroys the channels: a backend calls it first in its destructor, since
+  // they use what it tears down.
+  void close_channels() { channels_.clear(); }
 
  private:
   void alltoallv_bytes(const void* send, size_t send_size, std::span<const int64_t> send_counts,
@@ -236,6 +254,8 @@ class Communicator {
   int64_t op_bytes_ = 0;
   std::chrono::steady_clock::time_point op_start_;
   std::string failure_;  // the Error of the call that failed, "" while usable
+  double busy_seconds_ = 0;
+  std::vector<std::unique_ptr<Communicator>> channels_;
 };
 
 // Creates the communicator of `options.backend`: for gloo it joins the

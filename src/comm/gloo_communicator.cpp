@@ -12,6 +12,7 @@
 
 // Declares nothing unless USE_C10D_GLOO is defined, which Torch's CMake
 // targets do (Debian's libtorch_cpu is built with Gloo).
+#include <torch/csrc/distributed/c10d/PrefixStore.hpp>
 #include <torch/csrc/distributed/c10d/ProcessGroupGloo.hpp>
 #include <torch/csrc/distributed/c10d/TCPStore.hpp>
 
@@ -80,6 +81,9 @@ at::Tensor wrap(const void* data, int64_t count, DataType type) {
 class GlooCommunicator final : public Communicator {
  public:
   explicit GlooCommunicator(const CommOptions& options);
+  // Channel `index` of `parent`: a process group of its own on the parent's
+  // store (under a prefix) and device, without a heartbeat.
+  GlooCommunicator(const GlooCommunicator& parent, int index);
   ~GlooCommunicator() override;
   const char* backend() const override { return "gloo"; }
 
@@ -92,6 +96,7 @@ class GlooCommunicator final : public Communicator {
                                       int tag) override;
   void do_recv(std::span<std::byte> data, int peer, int tag) override;
   void do_barrier() override;
+  std::unique_ptr<Communicator> do_open_channel(int index) override;
 
   // Starts the work `start` returns and waits for it. On failure throws Error
   // naming the rank that left us waiting: `peer` for point to point, for a
@@ -103,6 +108,7 @@ class GlooCommunicator final : public Communicator {
   void join(const std::string& where);
 
   c10::intrusive_ptr<c10d::TCPStore> store_;
+  c10::intrusive_ptr<c10d::ProcessGroupGloo::Options> group_options_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo> group_;
   std::unique_ptr<GlooHeartbeat> heartbeat_;  // absent for a group of one
   std::chrono::milliseconds beat_period_{0};
@@ -119,15 +125,15 @@ GlooCommunicator::GlooCommunicator(const CommOptions& options)
   try {
     store_ = c10::make_intrusive<c10d::TCPStore>(options.master_addr, store_options);
     join(where);
-    auto gloo_options = c10d::ProcessGroupGloo::Options::create(options.timeout);
-    gloo_options->devices.push_back(
+    group_options_ = c10d::ProcessGroupGloo::Options::create(options.timeout);
+    group_options_->devices.push_back(
         options.interface.empty()
             ? c10d::ProcessGroupGloo::createDeviceForHostname(
                   local_address_towards(options.master_addr, options.master_port))
             : c10d::ProcessGroupGloo::createDeviceForInterface(options.interface));
-    gloo_options->threads = 1;  // one call at a time, by the contract
+    group_options_->threads = 1;  // one call at a time, by the contract
     group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(store_, options.rank, options.size,
-                                                         gloo_options);
+                                                         group_options_);
     if (options.size > 1) {
       // Its own connection, so that beats never wait behind the group's use.
       c10d::TCPStoreOptions client_options = store_options;
@@ -151,7 +157,25 @@ GlooCommunicator::GlooCommunicator(const CommOptions& options)
   }
 }
 
+GlooCommunicator::GlooCommunicator(const GlooCommunicator& parent, int index)
+    : Communicator(parent.rank(), parent.size(), parent.timeout()),
+      store_(parent.store_),
+      group_options_(parent.group_options_) {
+  try {
+    group_ = c10::make_intrusive<c10d::ProcessGroupGloo>(
+        c10::make_intrusive<c10d::PrefixStore>(fmt::format("edgegnn/channel/{}", index), store_),
+        rank(), size(), group_options_);
+  } catch (const std::exception& e) {
+    fail("rank {}: gloo: cannot open channel {}: {}", rank(), index, message_of(e));
+  }
+}
+
+std::unique_ptr<Communicator> GlooCommunicator::do_open_channel(int index) {
+  return std::make_unique<GlooCommunicator>(*this, index);
+}
+
 GlooCommunicator::~GlooCommunicator() {
+  close_channels();
   // After a failure the others may still read heartbeats from the store this
   // rank hosts, to name the rank that failed (they wait at most four beats):
   // taking it down at once would make them blame rank 0 instead.
@@ -206,8 +230,11 @@ void GlooCommunicator::finish(Start&& start, int peer) {
   } else if (heartbeat_) {
     missing = heartbeat_->describe_missing(activity().num_collectives);
   }
-  fail("{} {} after {:.1f} s {}; gloo: {}", op_label(), what, seconds,
-       missing.empty() ? "with every peer alive and in it" : "waiting for " + missing, cause);
+  // A channel has no heartbeat and cannot tell who is missing.
+  const std::string who = !missing.empty() ? " waiting for " + missing
+                          : heartbeat_     ? " with every peer alive and in it"
+                                           : "";
+  fail("{} {} after {:.1f} s{}; gloo: {}", op_label(), what, seconds, who, cause);
 }
 
 std::function<void()> GlooCommunicator::do_allreduce_sum_start(std::span<float> data) {

@@ -55,6 +55,7 @@ class MpiCommunicator final : public Communicator {
                                       int tag) override;
   void do_recv(std::span<std::byte> data, int peer, int tag) override;
   void do_barrier() override;
+  std::unique_ptr<Communicator> do_open_channel(int index) override;
 
   // Throws Error for an MPI return code other than MPI_SUCCESS.
   void call(int rc) const;
@@ -95,6 +96,7 @@ MpiCommunicator::MpiCommunicator(int rank, int size, std::chrono::milliseconds t
 }
 
 MpiCommunicator::~MpiCommunicator() {
+  close_channels();
   // After a failure MPI_Comm_free and MPI_Finalize may wait for the missing
   // peers forever; the process exits instead and mpirun ends the job.
   if (failed()) return;
@@ -252,6 +254,16 @@ void MpiCommunicator::do_barrier() {
   finish(request);
 }
 
+std::unique_ptr<Communicator> MpiCommunicator::do_open_channel(int index) {
+  int level = 0;
+  call(MPI_Query_thread(&level));
+  check(level == MPI_THREAD_MULTIPLE,
+        "rank {}: mpi: channel {} needs MPI_THREAD_MULTIPLE, and this MPI gives thread level {} "
+        "(train with --prefetch 0 to keep to one channel)",
+        rank(), index, level);
+  return std::make_unique<MpiCommunicator>(rank(), size(), timeout(), /*owns_mpi=*/false);
+}
+
 }  // namespace
 
 std::unique_ptr<Communicator> make_mpi_communicator(const CommOptions& options) {
@@ -261,7 +273,8 @@ std::unique_ptr<Communicator> make_mpi_communicator(const CommOptions& options) 
   check(!finalized, "mpi: MPI was finalised already; a process makes one mpi communicator");
   if (!initialized) {
     int provided = 0;
-    check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_FUNNELED, &provided) == MPI_SUCCESS,
+    // MULTIPLE if it can, for a loader's channel on its own thread.
+    check(MPI_Init_thread(nullptr, nullptr, MPI_THREAD_MULTIPLE, &provided) == MPI_SUCCESS,
           "mpi: MPI_Init_thread failed");
     check(provided >= MPI_THREAD_FUNNELED, "mpi: MPI provides thread level {}, needs FUNNELED",
           provided);

@@ -3,10 +3,12 @@
 // size come from MPI_COMM_WORLD; CommOptions::rank, size, master_addr,
 // master_port and interface are ignored.
 //
-//  * MPI lifetime: the communicator calls MPI_Init_thread (FUNNELED: only the
-//    thread that uses the communicator calls MPI) unless MPI is already
-//    initialised, and MPI_Finalize when destroyed if it initialised MPI. MPI
-//    cannot start twice, so a process makes at most one mpi communicator.
+//  * MPI lifetime: the communicator calls MPI_Init_thread unless MPI is
+//    already initialised, asking for MPI_THREAD_MULTIPLE (a channel, see
+//    open_channel, is used from a thread of its own) and needing at least
+//    FUNNELED, and MPI_Finalize when destroyed if it initialised MPI. MPI
+//    cannot start twice, so a process makes at most one mpi communicator
+//    (and its channels, each a duplicate of MPI_COMM_WORLD).
 //  * Timeout: MPI calls never time out, so every operation is started
 //    non-blocking (MPI_Iallreduce, MPI_Ialltoallv, ...) and polled with
 //    MPI_Test against a deadline of `timeout` for the whole call.
