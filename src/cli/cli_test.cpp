@@ -224,6 +224,33 @@ TEST(Cli, TheFeatureCacheSavesBytesAndChangesNoValue) {
         << "rank " << r;
 }
 
+// Steps made ahead, over a second channel, are the steps made in series:
+// the same losses, weights and bytes, on both backends.
+TEST(Cli, PartitionStepsMadeAheadChangeNoValue) {
+  const std::string parts = tiny_partition(2);
+  for (std::string backend : {"gloo", "mpi"}) {
+    const std::string flags =
+        "--strategy partition --devices 2 --root " + parts + " --backend " + backend;
+    nlohmann::json serial = train_metrics(flags + " --sampler-queue 0");
+    ASSERT_FALSE(serial.is_null()) << backend;
+    for (int depth : {1, 2}) {
+      nlohmann::json ahead = train_metrics(flags + fmt::format(" --sampler-queue {}", depth));
+      ASSERT_FALSE(ahead.is_null()) << backend << " " << depth;
+      ASSERT_EQ(ahead["epochs"].size(), serial["epochs"].size());
+      for (size_t e = 0; e < serial["epochs"].size(); ++e) {
+        EXPECT_EQ(ahead["epochs"][e]["loss"], serial["epochs"][e]["loss"]) << backend << " " << e;
+        EXPECT_GT(ahead["epochs"][e]["transfer_seconds"].get<double>(), 0) << backend;
+      }
+      for (int r = 0; r < 2; ++r) {
+        EXPECT_EQ(ahead["per_device"][r]["parameter_checksum"],
+                  serial["per_device"][r]["parameter_checksum"]);
+        EXPECT_EQ(ahead["per_device"][r]["training_bytes_sent"],
+                  serial["per_device"][r]["training_bytes_sent"]);
+      }
+    }
+  }
+}
+
 TEST(Cli, PartitionRefusesAnotherDatasetAWrongRankCountAndAMissingPart) {
   const std::string parts = tiny_partition(2);
   CommandResult other = edgegnn("train --quiet --dataset synthetic-reddit-mini --strategy partition "
@@ -363,7 +390,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadInput{"train --dataset synthetic-tiny --devices 2", "--devices: 2 devices need"},
         BadInput{"train --dataset synthetic-tiny --memory-budget 12XB", "--memory-budget: '12XB' is not a size"},
         BadInput{"train --dataset synthetic-tiny --eval-chunk 0", "--eval-chunk: 0 is not a positive node count"},
-        BadInput{"train --dataset synthetic-tiny --sampler-queue 0", "--sampler-queue: 0 is not a positive"},
+        BadInput{"train --dataset synthetic-tiny --sampler-queue -1", "--sampler-queue: -1 is a negative"},
         BadInput{"train --dataset synthetic-tiny --eval-order sideways", "--eval-order: 'sideways' is not an order"},
         BadInput{"plan --dataset synthetic-tiny --eval-order sideways", "--eval-order: 'sideways'"},
         BadInput{"eval --dataset synthetic-tiny --checkpoint /nonexistent --eval-chunk -3", "--eval-chunk: -3"},

@@ -108,7 +108,8 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
                   "--memory-budget");
   cmd->add_option_function<int>(
       "--sampler-queue", [&args](const int& n) { args.sampler_queue = n; },
-      "mini-batches sampled ahead (default 2, or sized to --memory-budget)");
+      "mini-batches made ahead on a thread of their own, 0 for none (default 2; partition: 1, "
+      "sampled and fetched over a second channel; or sized to --memory-budget)");
   cmd->add_option("--enforce-memory", args.enforce_memory,
                   "cgroup: also run each local worker in a memory cgroup at the budget")
       ->check(CLI::IsMember({"cgroup"}));

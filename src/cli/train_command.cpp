@@ -161,6 +161,7 @@ void prepare_train_options(TrainArgs& args) {
   if (!args.eval_order.empty()) o.levers.eval_project_first = train::parse_eval_order(args.eval_order);
   if (args.sampler_queue) o.levers.sampler_queue_depth = *args.sampler_queue;
   if (args.eval_order.empty()) o.levers.eval_project_first = entry.eval_project_first;
+  if (!args.sampler_queue) o.levers.sampler_queue_depth = entry.sampler_queue_depth;
   train::validate(o);
   train::check_supported(entry, args.devices, o, given_levers(args));
 }

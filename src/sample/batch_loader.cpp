@@ -12,73 +12,29 @@ BatchLoader::BatchLoader(const NeighborSampler& sampler, std::span<const int32_t
     : sampler_(sampler), order_(seeds.begin(), seeds.end()), options_(options) {
   check(options_.batch_size > 0, "--batch-size: {} is not a positive batch size",
         options_.batch_size);
-  check(options_.queue_depth > 0, "batch queue depth must be positive");
+  check(options_.queue_depth >= 0, "batch queue depth must not be negative");
   check(options_.num_ranks >= 1 && options_.rank >= 0 && options_.rank < options_.num_ranks,
         "rank {} out of range for {} ranks", options_.rank, options_.num_ranks);
   if (options_.shuffle) shuffle(order_, options_.shuffle_seed, static_cast<uint64_t>(options_.epoch));
   num_batches_ = (static_cast<int64_t>(order_.size()) + options_.batch_size - 1) / options_.batch_size;
-  producer_ = std::thread([this] { produce(); });
+  batches_ = std::make_unique<Prefetcher<Batch>>(num_batches_, options_.queue_depth,
+                                                 [this](int64_t b) { return make(b); });
 }
 
-BatchLoader::~BatchLoader() {
-  {
-    std::lock_guard lock(mutex_);
-    stop_ = true;
-  }
-  changed_.notify_all();
-  producer_.join();
-}
-
-void BatchLoader::produce() {
-  for (int64_t b = 0; b < num_batches_; ++b) {
-    {
-      std::unique_lock lock(mutex_);
-      changed_.wait(lock, [&] { return stop_ || static_cast<int>(queue_.size()) < options_.queue_depth; });
-      if (stop_) return;
-    }
-    try {
-      const auto start = std::chrono::steady_clock::now();
-      const int64_t begin = b * options_.batch_size;
-      const int64_t size = std::min<int64_t>(options_.batch_size, order_.size() - begin);
-      const int64_t first = begin + size * options_.rank / options_.num_ranks;
-      const int64_t last = begin + size * (options_.rank + 1) / options_.num_ranks;
-      Batch batch = sampler_.sample(std::span(order_).subspan(first, last - first),
-                                    (static_cast<uint64_t>(options_.epoch) << 32) | b);
-      batch.index = b;
-      batch.global_size = size;
-      const double seconds =
-          std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-      std::lock_guard lock(mutex_);
-      queue_.push_back(std::move(batch));
-      ++produced_;
-      sample_seconds_ += seconds;
-    } catch (...) {
-      std::lock_guard lock(mutex_);
-      error_ = std::current_exception();
-      changed_.notify_all();
-      return;
-    }
-    changed_.notify_all();
-  }
-}
-
-std::optional<Batch> BatchLoader::next() {
-  std::unique_lock lock(mutex_);
-  changed_.wait(lock, [&] { return !queue_.empty() || error_ || produced_ == num_batches_; });
-  if (!queue_.empty()) {
-    Batch batch = std::move(queue_.front());
-    queue_.pop_front();
-    lock.unlock();
-    changed_.notify_all();
-    return batch;
-  }
-  if (error_) std::rethrow_exception(error_);
-  return std::nullopt;
-}
-
-double BatchLoader::sample_seconds() const {
-  std::lock_guard lock(mutex_);
-  return sample_seconds_;
+Batch BatchLoader::make(int64_t b) {
+  const auto start = std::chrono::steady_clock::now();
+  const int64_t begin = b * options_.batch_size;
+  const int64_t size = std::min<int64_t>(options_.batch_size, order_.size() - begin);
+  const int64_t first = begin + size * options_.rank / options_.num_ranks;
+  const int64_t last = begin + size * (options_.rank + 1) / options_.num_ranks;
+  Batch batch = sampler_.sample(std::span(order_).subspan(first, last - first),
+                                (static_cast<uint64_t>(options_.epoch) << 32) | b);
+  batch.index = b;
+  batch.global_size = size;
+  sample_nanoseconds_ += std::chrono::duration_cast<std::chrono::nanoseconds>(
+                             std::chrono::steady_clock::now() - start)
+                             .count();
+  return batch;
 }
 
 void shuffle(std::vector<int32_t>& nodes, uint64_t seed, uint64_t key) {

@@ -11,19 +11,18 @@
 // batch: data-parallel training samples what single-device training samples.
 //
 // next() is for one consumer thread. An error on the sampling thread is
-// rethrown from next(). The destructor stops the producer and joins it.
+// rethrown from next(). The destructor stops the producer and joins it
+// (core/prefetch.h).
 #pragma once
 
-#include <condition_variable>
+#include <atomic>
 #include <cstdint>
-#include <deque>
-#include <exception>
-#include <mutex>
+#include <memory>
 #include <optional>
 #include <span>
-#include <thread>
 #include <vector>
 
+#include "core/prefetch.h"
 #include "sample/neighbor_sampler.h"
 
 namespace edgegnn::sample {
@@ -33,7 +32,7 @@ struct LoaderOptions {
   int64_t epoch = 0;
   uint64_t shuffle_seed = 0;
   bool shuffle = true;
-  int queue_depth = 2;  // batches sampled ahead; each holds its blocks' ids
+  int queue_depth = 2;  // batches sampled ahead (0: each in next()); each holds its blocks' ids
   // Data parallelism: each global batch is cut into num_ranks near-equal
   // slices and this loader yields slice `rank` of every batch.
   int rank = 0;
@@ -44,32 +43,22 @@ class BatchLoader {
  public:
   BatchLoader(const NeighborSampler& sampler, std::span<const int32_t> seeds,
               LoaderOptions options);
-  ~BatchLoader();
-  BatchLoader(const BatchLoader&) = delete;
-  BatchLoader& operator=(const BatchLoader&) = delete;
 
   // The next batch of the epoch, or nullopt after the last one.
-  std::optional<Batch> next();
+  std::optional<Batch> next() { return batches_->next(); }
   int64_t num_batches() const { return num_batches_; }
   // Seconds the producer spent sampling so far.
-  double sample_seconds() const;
+  double sample_seconds() const { return sample_nanoseconds_.load() * 1e-9; }
 
  private:
-  void produce();
+  Batch make(int64_t b);
 
   const NeighborSampler& sampler_;
   std::vector<int32_t> order_;
   LoaderOptions options_;
   int64_t num_batches_;
-
-  mutable std::mutex mutex_;
-  std::condition_variable changed_;
-  std::deque<Batch> queue_;
-  int64_t produced_ = 0;
-  bool stop_ = false;
-  std::exception_ptr error_;
-  double sample_seconds_ = 0;
-  std::thread producer_;
+  std::atomic<int64_t> sample_nanoseconds_{0};
+  std::unique_ptr<Prefetcher<Batch>> batches_;  // last: its thread reads the rest
 };
 
 // `nodes` in the order drawn from the stream keyed on (seed, key): an

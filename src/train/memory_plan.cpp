@@ -167,6 +167,7 @@ Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRe
     // A lever the user left unset starts at the strategy's default.
     MemoryLevers start = options.levers;
     if (!request.fixed.eval_project_first) start.eval_project_first = entry->eval_project_first;
+    if (!request.fixed.sampler_queue_depth) start.sampler_queue_depth = entry->sampler_queue_depth;
     std::optional<StrategyPlan> chosen;
     for (const MemoryLevers& levers : lever_candidates(start, request, *entry)) {
       TrainOptions o = options;

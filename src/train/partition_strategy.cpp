@@ -7,6 +7,7 @@
 
 #include "core/clock.h"
 #include "core/error.h"
+#include "core/prefetch.h"
 #include "sample/batch_loader.h"
 #include "train/graph_tensors.h"
 #include "train/plan_context.h"
@@ -21,21 +22,34 @@ torch::Tensor int64_tensor(const std::vector<int64_t>& values) {
 
 // A part's steps: slice s of every rank's shuffled training nodes, sampled
 // across parts and with its input rows fetched from their owners. Every rank
-// takes every step, so the collectives inside line up.
+// makes every step, in order, so the collectives inside line up. With a
+// queue depth above 0 steps are made on a thread of their own over the
+// loader's channel, that many ahead of the one computing.
 class PartBatches : public BatchSource {
  public:
   PartBatches(const PartView& view, const DistributedSampler& sampler, FeatureFetcher& fetcher,
-              std::vector<int32_t> order, const std::vector<int64_t>& train_counts,
-              int64_t num_steps, int64_t epoch)
-      : view_(view), sampler_(sampler), fetcher_(fetcher), order_(std::move(order)),
-        train_counts_(train_counts), num_steps_(num_steps), epoch_(epoch) {}
+              comm::Communicator& loader_comm, std::vector<int32_t> order,
+              const std::vector<int64_t>& train_counts, int64_t num_steps, int64_t epoch,
+              int depth)
+      : view_(view), sampler_(sampler), fetcher_(fetcher), loader_comm_(loader_comm),
+        order_(std::move(order)), train_counts_(train_counts), num_steps_(num_steps),
+        epoch_(epoch), ahead_(depth > 0),
+        steps_(num_steps, depth, [this](int64_t s) { return make(s); }) {}
 
   int64_t num_steps() const override { return num_steps_; }
   double sample_seconds() const override { return sample_seconds_; }
+  double transfer_seconds() const override { return transfer_seconds_; }
 
   std::optional<StepBatch> next() override {
-    if (step_ == num_steps_) return std::nullopt;
-    const int64_t s = step_++;
+    std::optional<StepBatch> step = steps_.next();
+    // Made ahead, it cost this thread only the wait.
+    if (step && ahead_) step->gather_seconds = 0;
+    return step;
+  }
+
+ private:
+  // Writes only its own members, before the step is handed over.
+  StepBatch make(int64_t s) {
     auto slice = [&](int64_t total) {
       return std::pair{total * s / num_steps_, total * (s + 1) / num_steps_};
     };
@@ -43,6 +57,7 @@ class PartBatches : public BatchSource {
     for (int64_t c : train_counts_) step.global_size += slice(c).second - slice(c).first;
     const auto [first, last] = slice(static_cast<int64_t>(order_.size()));
 
+    const double busy = loader_comm_.busy_seconds();
     auto start = Clock::now();
     sample::Batch batch = sampler_.sample(std::span(order_).subspan(first, last - first),
                                           (static_cast<uint64_t>(epoch_) << 32) | s);
@@ -59,18 +74,20 @@ class PartBatches : public BatchSource {
       step.graphs.push_back(nn::block_layer_graph(block, /*global_input=*/false,
                                                   nn::Normalization::kNone, view_.part));
     step.gather_seconds = seconds_since(start);
+    transfer_seconds_ += loader_comm_.busy_seconds() - busy;
     return step;
   }
 
- private:
   const PartView& view_;
   const DistributedSampler& sampler_;
   FeatureFetcher& fetcher_;
+  comm::Communicator& loader_comm_;
   const std::vector<int32_t> order_;
   const std::vector<int64_t>& train_counts_;
   const int64_t num_steps_, epoch_;
-  int64_t step_ = 0;
-  double sample_seconds_ = 0;
+  const bool ahead_;
+  double sample_seconds_ = 0, transfer_seconds_ = 0;
+  Prefetcher<StepBatch> steps_;  // last: its thread uses the rest
 };
 
 }  // namespace
@@ -236,8 +253,10 @@ PartitionStrategy::PartitionStrategy(const PartView& view, TrainingState& state,
                                      const TrainOptions& options, comm::Communicator& comm)
     : Strategy(state, options, &comm),
       view_(view),
-      sampler_(view, sample::SamplerOptions{options.fanouts, options.seed, options.threads}, comm),
-      fetcher_(view, comm, options.feature_cache_bytes),
+      loader_comm_(options.levers.sampler_queue_depth > 0 ? comm.open_channel() : comm),
+      sampler_(view, sample::SamplerOptions{options.fanouts, options.seed, options.threads},
+               loader_comm_),
+      fetcher_(view, loader_comm_, options.feature_cache_bytes),
       buckets_(state.model->parameters(), options.gradient_bucket_bytes, comm),
       eval_rows_(view, comm) {
   const graph::Graph& part = view.part;
@@ -253,8 +272,8 @@ PartitionStrategy::PartitionStrategy(const PartView& view, TrainingState& state,
 EpochStats PartitionStrategy::run_epoch(int64_t epoch, runtime::Progress& progress) {
   std::vector<int32_t> order = train_nodes_;
   sample::shuffle(order, options_.seed, static_cast<uint64_t>(epoch) << 16 | rank());
-  PartBatches source(view_, sampler_, fetcher_, std::move(order), train_counts_, steps_per_epoch_,
-                     epoch);
+  PartBatches source(view_, sampler_, fetcher_, loader_comm_, std::move(order), train_counts_,
+                     steps_per_epoch_, epoch, options_.levers.sampler_queue_depth);
   progress.start_epoch(epoch, options_.epochs, steps_per_epoch_);
   return run_minibatch_epoch(source, state_, epoch, progress, [this] { buckets_.finish(); },
                              comm_);

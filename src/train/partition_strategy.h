@@ -9,7 +9,11 @@
 // by hop (DistributedSampler), input features are gathered from their owners
 // (FeatureFetcher, with its cache), forward and backward run locally, and the
 // gradients are summed across ranks in buckets overlapped with backward, the
-// loss scaled by the whole step's seeds, as in DataStrategy.
+// loss scaled by the whole step's seeds, as in DataStrategy. The next
+// --sampler-queue steps (default 1) are sampled and fetched on a thread of
+// their own, over a second channel (Communicator::open_channel), while this
+// one computes: the same steps as in series (--sampler-queue 0), since every
+// draw is keyed on the seed, epoch, step and node.
 //
 // Evaluation is the one layer-wise evaluator over each rank's own nodes; a
 // layer's table is the rank's own rows with its halo's (the remote sources of
@@ -67,6 +71,7 @@ class PartitionStrategy : public Strategy {
 
  private:
   const PartView& view_;
+  comm::Communicator& loader_comm_;  // a channel of its own when batches are made ahead
   DistributedSampler sampler_;
   FeatureFetcher fetcher_;
   GradientBuckets buckets_;

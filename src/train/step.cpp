@@ -1,5 +1,6 @@
 #include "train/step.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -36,7 +37,6 @@ EpochStats run_minibatch_epoch(BatchSource& source, TrainingState& state, int64_
     if (!batch) break;
     stats.wait_seconds += seconds_since(start) - batch->gather_seconds;
     stats.gather_seconds += batch->gather_seconds;
-    source.ahead();
 
     start = Clock::now();
     state.optimizer->zero_grad();
@@ -55,6 +55,11 @@ EpochStats run_minibatch_epoch(BatchSource& source, TrainingState& state, int64_
     progress.step(stats.num_steps, fmt::format("loss {:.4f}", totals.loss_sum / totals.count));
   }
   stats.sample_seconds = source.sample_seconds();
+  stats.transfer_seconds = source.transfer_seconds();
+  const double batch_waits =
+      std::min(stats.wait_seconds + stats.gather_seconds, stats.transfer_seconds);
+  stats.exposed_comm_seconds = stats.sync_seconds + batch_waits;
+  stats.hidden_comm_seconds = stats.transfer_seconds - batch_waits;
   if (comm) {
     // Exact sums in rank order: the loss travels as its bit pattern.
     LossTotals all;

@@ -41,11 +41,10 @@ class BatchSource {
   virtual int64_t num_steps() const = 0;
   // The next step's inputs, or nullopt after the last step.
   virtual std::optional<StepBatch> next() = 0;
-  // Called once a step's inputs are out and before they compute: where a
-  // source starts preparing the next step's, to overlap the two.
-  virtual void ahead() {}
   // Seconds spent sampling this epoch's batches so far.
   virtual double sample_seconds() const = 0;
+  // Seconds spent in transfers making this epoch's batches so far.
+  virtual double transfer_seconds() const { return 0; }
 };
 
 // Sums over a step's (or an epoch's) seeds.

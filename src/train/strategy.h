@@ -49,6 +49,13 @@ struct EpochStats {
   double compute_seconds = 0;    // forward + backward
   double sync_seconds = 0;       // after backward, waiting for gradients from other devices
   double optimizer_seconds = 0;
+  // Communication: the batch source's seconds in transfers (partition:
+  // sampling exchanges and feature fetches), and of this thread's time what
+  // waited on communication (gradient sync, and waits for a batch up to
+  // transfer_seconds) against what the loader hid behind compute.
+  double transfer_seconds = 0;
+  double exposed_comm_seconds = 0;
+  double hidden_comm_seconds = 0;
 };
 
 struct DeviceReport {

@@ -36,6 +36,7 @@ struct StrategyEntry {
   bool places_roles = false;     // takes --placement
   LeverUse levers;
   bool eval_project_first = true;  // the default --eval-order
+  int sampler_queue_depth = 2;     // the default --sampler-queue
   // A collective where the strategy has a communicator.
   std::unique_ptr<Strategy> (*make)(const StrategyInputs& inputs);
   // Each rank's plan, or none with `note` saying why it cannot run.

@@ -35,7 +35,7 @@ void validate(const TrainOptions& o) {
   check(o.micro_batches >= 1, "--micro-batches: {} is not a positive count", o.micro_batches);
   check(o.levers.eval_chunk_nodes > 0, "--eval-chunk: {} is not a positive node count",
         o.levers.eval_chunk_nodes);
-  check(o.levers.sampler_queue_depth > 0, "--sampler-queue: {} is not a positive batch count",
+  check(o.levers.sampler_queue_depth >= 0, "--sampler-queue: {} is a negative batch count",
         o.levers.sampler_queue_depth);
   check(o.eval_every >= 0, "--eval-every: {} is negative", o.eval_every);
   check(!o.resume || !o.checkpoint_dir.empty(), "--resume: needs --checkpoint DIR to resume from");

@@ -22,7 +22,7 @@ struct MemoryLevers {
   // edge, not 602), or aggregate the features a chunk at a time and project
   // the chunk: slower, with no table of every node's messages.
   bool eval_project_first = true;
-  int sampler_queue_depth = 2;  // mini-batches sampled ahead of training
+  int sampler_queue_depth = 2;  // mini-batches made ahead of training; 0: each in its step
 
   bool operator==(const MemoryLevers&) const = default;
 };

@@ -29,7 +29,10 @@ nlohmann::json epoch_json(const EpochRecord& e) {
                       {"gather_seconds", e.stats.gather_seconds},
                       {"compute_seconds", e.stats.compute_seconds},
                       {"sync_seconds", e.stats.sync_seconds},
-                      {"optimizer_seconds", e.stats.optimizer_seconds}};
+                      {"optimizer_seconds", e.stats.optimizer_seconds},
+                      {"transfer_seconds", e.stats.transfer_seconds},
+                      {"exposed_comm_seconds", e.stats.exposed_comm_seconds},
+                      {"hidden_comm_seconds", e.stats.hidden_comm_seconds}};
   if (e.accuracy) {
     j["val_acc"] = e.accuracy->val;
     j["test_acc"] = e.accuracy->test;
@@ -51,7 +54,10 @@ EpochRecord epoch_from_json(const nlohmann::json& j) {
                             {"gather_seconds", &EpochStats::gather_seconds},
                             {"compute_seconds", &EpochStats::compute_seconds},
                             {"sync_seconds", &EpochStats::sync_seconds},
-                            {"optimizer_seconds", &EpochStats::optimizer_seconds}})
+                            {"optimizer_seconds", &EpochStats::optimizer_seconds},
+                            {"transfer_seconds", &EpochStats::transfer_seconds},
+                            {"exposed_comm_seconds", &EpochStats::exposed_comm_seconds},
+                            {"hidden_comm_seconds", &EpochStats::hidden_comm_seconds}})
     e.stats.*field = j.value(key, 0.0);
   if (!j.at("val_acc").is_null())
     e.accuracy = Accuracy{j.value("eval_train_acc", 0.0), j.at("val_acc"), j.at("test_acc")};
