@@ -61,7 +61,7 @@ struct TrainArgs {
   std::string memory_budget;   // --memory-budget SIZE, "" = none
   std::string bucket_size = "25MiB";  // --bucket-size SIZE
   std::string placement;  // --placement ROLE:RANK,... (pipeline)
-  std::string feature_cache = "0";  // --feature-cache SIZE (partition)
+  std::string feature_cache;  // --feature-cache SIZE (partition); "" = 0, or sized to the budget
   std::string feature_dtype = "float32";  // --feature-dtype float32 | float16 | int8
   std::string enforce_memory;  // --enforce-memory cgroup
   std::string emulate;         // --emulate BOARD[,BOARD...] (runtime/board.h), "" = loopback

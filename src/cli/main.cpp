@@ -83,8 +83,8 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
   cmd->add_option("--micro-batches", o.micro_batches, "pipeline: micro-batches per mini-batch")
       ->default_val(4);
   cmd->add_option("--feature-cache", args.feature_cache,
-                  "partition: remote feature rows kept on each device, e.g. 64MiB")
-      ->default_val("0");
+                  "partition: remote feature rows kept while training, those sampled most often, "
+                  "e.g. 64MiB (default 0, or sized to --memory-budget)");
   cmd->add_option("--feature-dtype", args.feature_dtype,
                   "float32 | float16 | int8: features held and sent compressed, widened per batch")
       ->default_val("float32");

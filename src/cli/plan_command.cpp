@@ -39,7 +39,8 @@ train::TrainOptions with_model_shape(train::TrainOptions o, const train::PlanGra
 }  // namespace
 
 train::FixedLevers given_levers(const TrainArgs& args) {
-  return {args.eval_chunk.has_value(), !args.eval_order.empty(), args.sampler_queue.has_value()};
+  return {args.eval_chunk.has_value(), !args.eval_order.empty(), args.sampler_queue.has_value(),
+          !args.feature_cache.empty()};
 }
 
 void run_plan(PlanArgs& args) {
@@ -127,6 +128,8 @@ std::vector<std::string> fit_plan_to_budget(TrainArgs& args, const graph::Graph*
     flags.insert(flags.end(), {"--eval-order", train::eval_order_name(s.levers.eval_project_first)});
   if (s.levers.sampler_queue_depth != asked.sampler_queue_depth)
     flags.insert(flags.end(), {"--sampler-queue", std::to_string(s.levers.sampler_queue_depth)});
+  if (s.levers.feature_cache_bytes != asked.feature_cache_bytes)
+    flags.insert(flags.end(), {"--feature-cache", std::to_string(s.levers.feature_cache_bytes)});
   if (!flags.empty() && o.progress)
     fmt::print(stderr, "memory plan: largest device {} of {}, with {}{}\n",
                runtime::format_bytes(s.largest_peak()), runtime::format_bytes(*o.memory_budget_bytes),

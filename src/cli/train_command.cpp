@@ -153,7 +153,8 @@ void prepare_train_options(TrainArgs& args) {
   if (!args.memory_budget.empty())
     o.memory_budget_bytes = runtime::parse_size(args.memory_budget, "--memory-budget");
   o.gradient_bucket_bytes = runtime::parse_size(args.bucket_size, "--bucket-size");
-  o.feature_cache_bytes = runtime::parse_size(args.feature_cache, "--feature-cache");
+  if (!args.feature_cache.empty())
+    o.levers.feature_cache_bytes = runtime::parse_size(args.feature_cache, "--feature-cache");
   o.feature_dtype = graph::parse_feature_dtype(args.feature_dtype);
   o.decay_first_layer_only = args.weight_decay_layers == "first";
   o.progress = !args.quiet;

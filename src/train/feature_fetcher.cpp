@@ -7,38 +7,34 @@
 
 namespace edgegnn::train {
 
-FeatureFetcher::FeatureFetcher(const PartView& view, comm::Communicator& comm,
-                               int64_t cache_bytes)
+FeatureFetcher::FeatureFetcher(const PartView& view, comm::Communicator& comm)
     : view_(view), comm_(comm), num_features_(view.part.num_features) {
   check(view.part.has_features, "rank {}: its part holds no features", comm.rank());
-  check(cache_bytes >= 0, "--feature-cache: {} bytes is negative", cache_bytes);
   features_ = borrow_features(view.part);
   row_bytes_ = num_features_ * features_.values().element_size();
-  cache_slot_.assign(view.num_nodes(), -1);
-  const int64_t capacity = row_bytes_ > 0 ? cache_bytes / row_bytes_ : 0;
+}
 
-  // The remote sources of the part's in-edges, most edges first.
-  std::vector<int32_t> count(view.num_nodes(), 0);
-  const int me = comm.rank();
-  for (int32_t v : view.part.col)
-    if (view.node_part[v] != me) ++count[v];
-  std::vector<int32_t> remote;
-  for (int64_t v = 0; v < view.num_nodes(); ++v)
-    if (count[v] > 0) remote.push_back(static_cast<int32_t>(v));
-  const size_t keep = std::min<size_t>(remote.size(), static_cast<size_t>(capacity));
-  std::partial_sort(remote.begin(), remote.begin() + keep, remote.end(),
-                    [&](int32_t a, int32_t b) { return count[a] > count[b] || (count[a] == count[b] && a < b); });
-  remote.resize(keep);
-
-  std::vector<std::vector<int32_t>> asks(comm.size());
-  std::vector<std::vector<int64_t>> positions(comm.size());
-  for (size_t i = 0; i < remote.size(); ++i) {
-    asks[view.node_part[remote[i]]].push_back(remote[i]);
-    positions[view.node_part[remote[i]]].push_back(static_cast<int64_t>(i));
+void FeatureFetcher::fill_cache(std::span<const int32_t> ranked, int64_t bytes) {
+  check(bytes >= 0, "--feature-cache: {} bytes is negative", bytes);
+  release_cache();
+  const size_t keep = std::min<size_t>(ranked.size(), row_bytes_ > 0 ? bytes / row_bytes_ : 0);
+  std::vector<std::vector<int32_t>> asks(comm_.size());
+  std::vector<std::vector<int64_t>> positions(comm_.size());
+  for (size_t i = 0; i < keep; ++i) {
+    const int p = view_.node_part[ranked[i]];
+    check(p != comm_.rank(), "rank {}: node {} to cache is its own", comm_.rank(), ranked[i]);
+    asks[p].push_back(ranked[i]);
+    positions[p].push_back(static_cast<int64_t>(i));
   }
-  cache_rows_ = features_.empty_like(static_cast<int64_t>(remote.size()));
+  cache_rows_ = features_.empty_like(static_cast<int64_t>(keep));
   fetch_remote(asks, positions, cache_rows_);
-  for (size_t i = 0; i < remote.size(); ++i) cache_slot_[remote[i]] = static_cast<int32_t>(i);
+  cache_row_.reserve(keep);
+  for (size_t i = 0; i < keep; ++i) cache_row_.emplace(ranked[i], static_cast<int32_t>(i));
+}
+
+void FeatureFetcher::release_cache() {
+  cache_row_ = {};
+  cache_rows_ = {};
 }
 
 nn::FeatureMatrix FeatureFetcher::gather(std::span<const int32_t> nodes) {
@@ -53,8 +49,8 @@ nn::FeatureMatrix FeatureFetcher::gather(std::span<const int32_t> nodes) {
     if (p == me) {
       own_rows.push_back(view_.node_local[v]);
       own_positions.push_back(static_cast<int64_t>(i));
-    } else if (cache_slot_[v] >= 0) {
-      cached_rows.push_back(cache_slot_[v]);
+    } else if (auto cached = cache_row_.find(v); cached != cache_row_.end()) {
+      cached_rows.push_back(cached->second);
       cached_positions.push_back(static_cast<int64_t>(i));
     } else {
       asks[p].push_back(v);
@@ -70,7 +66,7 @@ nn::FeatureMatrix FeatureFetcher::gather(std::span<const int32_t> nodes) {
             0, torch::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, torch::kInt64)));
   };
   copy_rows(features_, own_rows, own_positions);
-  copy_rows(cache_rows_, cached_rows, cached_positions);
+  if (cache_filled()) copy_rows(cache_rows_, cached_rows, cached_positions);
   fetch_remote(asks, positions, out);
   return out;
 }

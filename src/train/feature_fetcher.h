@@ -2,10 +2,11 @@
 // part's. Own rows are read in place; others come from their owners, requested
 // with one alltoallv of ids and answered with one of rows.
 //
-// The feature cache (--feature-cache SIZE): at start, a rank fetches once the
-// rows of the remote nodes its part's in-edges reach most often (the remote
-// sources with the most in-edges into the part, as far as SIZE holds), and
-// never asks for those again.
+// The feature cache (--feature-cache): fill_cache fetches once the rows of
+// the remote nodes a rank's batches will ask for most often (ranked by the
+// strategy from sampled batches: SALIENT++'s vertex-inclusion probability,
+// not in-degree), and gather() never asks for those again until
+// release_cache(). Its map is over the cached nodes only, not all nodes.
 //
 // Rows are held, sent and cached as the part holds them (--feature-dtype):
 // float16 or int8 rows move 2x or ~4x fewer bytes, a cache of SIZE bytes holds
@@ -18,6 +19,7 @@
 
 #include <cstdint>
 #include <span>
+#include <unordered_map>
 #include <vector>
 
 #include <torch/torch.h>
@@ -30,12 +32,19 @@ namespace edgegnn::train {
 
 class FeatureFetcher {
  public:
-  // A collective (fills the cache). Borrows `view` and `comm`.
-  FeatureFetcher(const PartView& view, comm::Communicator& comm, int64_t cache_bytes);
+  // Borrows `view` and `comm`.
+  FeatureFetcher(const PartView& view, comm::Communicator& comm);
 
   // The rows of `nodes` (global ids), (nodes.size(), num_features), stored as
   // the part's features are.
   nn::FeatureMatrix gather(std::span<const int32_t> nodes);
+
+  // A collective. Caches the rows of the first of `ranked` (remote global ids,
+  // most wanted first) that `bytes` hold, in place of any cached before.
+  void fill_cache(std::span<const int32_t> ranked, int64_t bytes);
+  void release_cache();
+  bool cache_filled() const { return cache_rows_.values().defined(); }
+  int64_t row_bytes() const { return row_bytes_; }
 
  private:
   // Rows of `nodes` that other ranks own, fetched from them, into `out` at
@@ -47,8 +56,8 @@ class FeatureFetcher {
   comm::Communicator& comm_;
   const int64_t num_features_;
   nn::FeatureMatrix features_;       // this part's rows, borrowed
-  int64_t row_bytes_ = 0;            // bytes of one stored row
-  std::vector<int32_t> cache_slot_;  // global id -> cache row, -1 if not cached
+  int64_t row_bytes_ = 0;                          // bytes of one stored row
+  std::unordered_map<int32_t, int32_t> cache_row_;  // cached global id -> cache row
   nn::FeatureMatrix cache_rows_;
 };
 

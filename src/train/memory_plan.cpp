@@ -39,8 +39,10 @@ std::string mib(int64_t b) { return fmt::format("{:.0f}", b / double(kMiB)); }
 // The levers to try for `entry`, most preferred first: `start`, then, for
 // those not fixed and that change the strategy's memory, smaller. Without a
 // budget, only `start`.
+// The feature cache goes the other way: from `max_cache` (every remote row
+// of the largest part) down to none, the largest that fits first.
 std::vector<MemoryLevers> lever_candidates(const MemoryLevers& start, const PlanRequest& request,
-                                           const StrategyEntry& entry) {
+                                           const StrategyEntry& entry, int64_t max_cache) {
   if (!request.budget_bytes) return {start};
   const FixedLevers& fixed = request.fixed;
   std::vector<bool> orders{start.eval_project_first};
@@ -52,10 +54,16 @@ std::vector<MemoryLevers> lever_candidates(const MemoryLevers& start, const Plan
   std::vector<int> queues{start.sampler_queue_depth};
   if (!fixed.sampler_queue_depth && entry.levers.sampler_queue)
     for (int q = start.sampler_queue_depth - 1; q >= 1; --q) queues.push_back(q);
+  std::vector<int64_t> caches{start.feature_cache_bytes};
+  if (!fixed.feature_cache_bytes && entry.levers.feature_cache) {
+    caches.clear();
+    for (int eighths = 8; eighths >= 0; --eighths) caches.push_back(max_cache / 8 * eighths);
+  }
   std::vector<MemoryLevers> out;
-  for (bool order : orders)
-    for (int64_t chunk : chunks)
-      for (int queue : queues) out.push_back({chunk, order, queue});
+  for (int64_t cache : caches)
+    for (bool order : orders)
+      for (int64_t chunk : chunks)
+        for (int queue : queues) out.push_back({chunk, order, queue, cache});
   return out;
 }
 
@@ -163,13 +171,18 @@ Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRe
       !request.partition && graph.graph &&
       std::any_of(entries.begin(), entries.end(), [](auto* e) { return e->reads_partition; });
   const int64_t halo = estimate_halo ? random_halo(*graph.graph, request.devices) : 0;
+  int64_t largest_halo = halo;
+  if (request.partition)
+    for (const auto& part : request.partition->parts) largest_halo = std::max(largest_halo, part.num_halo);
+  const int64_t max_cache =
+      largest_halo * PlanContext(graph, options, request, plan.shape, halo).row_bytes();
   for (const StrategyEntry* entry : entries) {
     // A lever the user left unset starts at the strategy's default.
     MemoryLevers start = options.levers;
     if (!request.fixed.eval_project_first) start.eval_project_first = entry->eval_project_first;
     if (!request.fixed.sampler_queue_depth) start.sampler_queue_depth = entry->sampler_queue_depth;
     std::optional<StrategyPlan> chosen;
-    for (const MemoryLevers& levers : lever_candidates(start, request, *entry)) {
+    for (const MemoryLevers& levers : lever_candidates(start, request, *entry, max_cache)) {
       TrainOptions o = options;
       o.levers = levers;
       StrategyPlan p;
@@ -270,6 +283,7 @@ nlohmann::json plan_json(const Plan& plan) {
                        {{"eval_chunk_nodes", s.levers.eval_chunk_nodes},
                         {"eval_order", eval_order_name(s.levers.eval_project_first)},
                         {"sampler_queue_depth", s.levers.sampler_queue_depth},
+                        {"feature_cache_bytes", s.levers.feature_cache_bytes},
                         {"sized", s.levers_sized}}}};
     js["ranks"] = nlohmann::json::array();
     for (const RankPlan& r : s.ranks) {

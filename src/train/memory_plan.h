@@ -99,7 +99,8 @@ struct StrategyPlan {
 // Levers the user gave (the run's TrainOptions hold their values): the plan
 // keeps them and sizes the others.
 struct FixedLevers {
-  bool eval_chunk_nodes = false, eval_project_first = false, sampler_queue_depth = false;
+  bool eval_chunk_nodes = false, eval_project_first = false, sampler_queue_depth = false,
+       feature_cache_bytes = false;
 };
 
 struct PlanRequest {

@@ -45,6 +45,12 @@ class HaloRows : public EvalRows {
   nn::LayerGraph chunk(int layer, int64_t begin, int64_t end) override;
 
  private:
+  // This rank's training nodes in the order epoch `epoch` takes them.
+  std::vector<int32_t> epoch_order(int64_t epoch) const;
+  // The remote input nodes of kCacheRankingSteps sampled steps, most often
+  // drawn first, at most `capacity` of them. A collective.
+  std::vector<int32_t> rank_remote_inputs(int64_t capacity) const;
+
   const PartView& view_;
   comm::Communicator& comm_;
   std::vector<std::vector<int32_t>> halo_;       // per owner, ascending
@@ -65,11 +71,18 @@ class PartitionStrategy : public Strategy {
  protected:
   EpochStats run_epoch(int64_t epoch, runtime::Progress& progress) override;
   nn::FeatureMatrix eval_features() const override;
+
   EvalRows& eval_rows() override { return eval_rows_; }
   const graph::Graph& eval_graph() const override { return view_.part; }
   std::string role() const override { return "part " + std::to_string(rank()); }
 
  private:
+  // This rank's training nodes in the order epoch `epoch` takes them.
+  std::vector<int32_t> epoch_order(int64_t epoch) const;
+  // The remote input nodes of kCacheRankingSteps sampled steps, most often
+  // drawn first, at most `capacity` of them. A collective.
+  std::vector<int32_t> rank_remote_inputs(int64_t capacity) const;
+
   const PartView& view_;
   comm::Communicator& loader_comm_;  // a channel of its own when batches are made ahead
   DistributedSampler sampler_;
@@ -78,6 +91,7 @@ class PartitionStrategy : public Strategy {
   std::vector<int32_t> train_nodes_;   // global ids of this part's training nodes
   std::vector<int64_t> train_counts_;  // per rank
   int64_t steps_per_epoch_ = 0;
+  std::vector<int32_t> cache_ranking_;  // remote nodes to cache, most wanted first
   HaloRows eval_rows_;
 };
 

@@ -45,7 +45,10 @@ const std::vector<StrategyEntry>& strategy_entries() {
        .reads_partition = true,
        // A narrowing first layer's halo is narrower as messages, so
        // aggregating first saves nothing.
-       .levers = {.eval_chunk = true, .eval_order = false, .sampler_queue = true},
+       .levers = {.eval_chunk = true,
+                  .eval_order = false,
+                  .sampler_queue = true,
+                  .feature_cache = true},
        // A step made ahead holds its fetched input rows (~130 MB on Reddit,
        // 4 parts): one hides the transfers, a second would cost a board that.
        .sampler_queue_depth = 1,
@@ -89,6 +92,8 @@ void check_supported(const StrategyEntry& e, int devices, const TrainOptions& o,
   lever(given.eval_chunk_nodes, e.levers.eval_chunk, "--eval-chunk");
   lever(given.eval_project_first, e.levers.eval_order, "--eval-order");
   lever(given.sampler_queue_depth, e.levers.sampler_queue, "--sampler-queue");
+  check(!given.feature_cache_bytes || e.levers.feature_cache,
+        "--feature-cache: only for --strategy partition");
 }
 
 std::string lever_flags(const StrategyEntry& e, const MemoryLevers& levers) {
@@ -98,6 +103,8 @@ std::string lever_flags(const StrategyEntry& e, const MemoryLevers& levers) {
     flags.push_back(fmt::format("--eval-order {}", eval_order_name(levers.eval_project_first)));
   if (e.levers.sampler_queue)
     flags.push_back(fmt::format("--sampler-queue {}", levers.sampler_queue_depth));
+  if (e.levers.feature_cache)
+    flags.push_back(fmt::format("--feature-cache {}MiB", levers.feature_cache_bytes >> 20));
   return fmt::format("{}", fmt::join(flags, " "));
 }
 

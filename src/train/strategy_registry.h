@@ -23,6 +23,7 @@ struct PlanContext;     // plan_context.h
 // The memory levers (train_options.h) that change a strategy's peak.
 struct LeverUse {
   bool eval_chunk = true, eval_order = true, sampler_queue = true;
+  bool feature_cache = false;  // sized up, not down: remote rows it need not fetch
 };
 
 struct StrategyEntry {

@@ -23,6 +23,10 @@ struct MemoryLevers {
   // the chunk: slower, with no table of every node's messages.
   bool eval_project_first = true;
   int sampler_queue_depth = 2;  // mini-batches made ahead of training; 0: each in its step
+  // Partition: remote feature rows kept while training, most often drawn
+  // first; with a budget the planner sizes it up from 0 to what training's
+  // peak leaves (evaluation runs without it).
+  int64_t feature_cache_bytes = 0;
 
   bool operator==(const MemoryLevers&) const = default;
 };
@@ -46,12 +50,14 @@ struct TrainOptions {
   uint64_t seed = 0;
   int threads = 0;               // 0 = the cores available
   int eval_every = 1;            // epochs between evaluations; 0 = only after the last
+  bool evaluates_after(int64_t epoch) const {
+    return epoch == epochs || (eval_every > 0 && epoch % eval_every == 0);
+  }
   MemoryLevers levers;
   std::string checkpoint_dir;    // save after every epoch when set
   bool write_checkpoints = true;  // false on ranks other than 0 (same weights)
   int64_t gradient_bucket_bytes = 25 << 20;  // data parallel: DDP's bucket_cap_mb
   int micro_batches = 4;  // pipeline: micro-batches per mini-batch
-  int64_t feature_cache_bytes = 0;  // partition: remote feature rows kept
   // How features are held in memory and sent: float32, or packed float16 or
   // int8 (train/compress_features.h), widened to float32 per batch.
   graph::FeatureDtype feature_dtype = graph::FeatureDtype::kFloat32;

@@ -117,8 +117,7 @@ RunRecord Trainer::run() {
     EpochRecord e;
     e.epoch = epoch;
     e.stats = strategy_.train_epoch(epoch, progress);
-    const bool evaluate = epoch == options_.epochs ||
-                          (options_.eval_every > 0 && epoch % options_.eval_every == 0);
+    const bool evaluate = options_.evaluates_after(epoch);
     std::string summary = fmt::format("loss {:.4f} train {:.4f}", e.stats.loss, e.stats.train_acc);
     if (evaluate) {
       const auto eval_start = Clock::now();
@@ -181,7 +180,8 @@ nlohmann::json metrics_json(const RunRecord& record, const TrainOptions& options
           {"levers",
            {{"eval_chunk_nodes", options.levers.eval_chunk_nodes},
             {"eval_order", eval_order_name(options.levers.eval_project_first)},
-            {"sampler_queue_depth", options.levers.sampler_queue_depth}}},
+            {"sampler_queue_depth", options.levers.sampler_queue_depth},
+            {"feature_cache_bytes", options.levers.feature_cache_bytes}}},
           {"seed", options.seed},
           {"epochs", epochs},
           {"val_acc", record.best_val_acc},
