@@ -53,7 +53,7 @@ std::vector<MemoryLevers> lever_candidates(const MemoryLevers& start, const Plan
     for (int64_t c = start.eval_chunk_nodes / 2; c >= kSmallestEvalChunk; c /= 2) chunks.push_back(c);
   std::vector<int> queues{start.sampler_queue_depth};
   if (!fixed.sampler_queue_depth && entry.levers.sampler_queue)
-    for (int q = start.sampler_queue_depth - 1; q >= 1; --q) queues.push_back(q);
+    for (int q = start.sampler_queue_depth - 1; q >= 0; --q) queues.push_back(q);
   std::vector<int64_t> caches{start.feature_cache_bytes};
   if (!fixed.feature_cache_bytes && entry.levers.feature_cache) {
     caches.clear();
