@@ -1,6 +1,7 @@
 #include "train/feature_fetcher.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "train/graph_tensors.h"
@@ -18,13 +19,13 @@ FeatureFetcher::FeatureFetcher(const PartView& view, comm::Communicator& comm,
   const int64_t capacity = row_bytes_ > 0 ? cache_bytes / row_bytes_ : 0;
 
   // The remote sources of the part's in-edges, most edges first.
-  std::vector<int32_t> count(view.num_nodes(), 0);
+  // A hash map: remote sources are few beside the whole graph's nodes.
+  std::unordered_map<int32_t, int32_t> count;
   const int me = comm.rank();
   for (int32_t v : view.part.col)
-    if (view.node_part[v] != me) ++count[v];
+    if (view.owner(v) != me) ++count[v];
   std::vector<int32_t> remote;
-  for (int64_t v = 0; v < view.num_nodes(); ++v)
-    if (count[v] > 0) remote.push_back(static_cast<int32_t>(v));
+  for (const auto& [v, c] : count) remote.push_back(v);
   const size_t keep = std::min<size_t>(remote.size(), static_cast<size_t>(capacity));
   std::partial_sort(remote.begin(), remote.begin() + keep, remote.end(),
                     [&](int32_t a, int32_t b) { return count[a] > count[b] || (count[a] == count[b] && a < b); });
@@ -33,8 +34,8 @@ FeatureFetcher::FeatureFetcher(const PartView& view, comm::Communicator& comm,
   std::vector<std::vector<int32_t>> asks(comm.size());
   std::vector<std::vector<int64_t>> positions(comm.size());
   for (size_t i = 0; i < remote.size(); ++i) {
-    asks[view.node_part[remote[i]]].push_back(remote[i]);
-    positions[view.node_part[remote[i]]].push_back(static_cast<int64_t>(i));
+    asks[view.owner(remote[i])].push_back(remote[i]);
+    positions[view.owner(remote[i])].push_back(static_cast<int64_t>(i));
   }
   cache_rows_ = features_.empty_like(static_cast<int64_t>(remote.size()));
   fetch_remote(asks, positions, cache_rows_);
@@ -49,9 +50,9 @@ nn::FeatureMatrix FeatureFetcher::gather(std::span<const int32_t> nodes) {
   std::vector<int64_t> own_rows, own_positions, cached_rows, cached_positions;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const int32_t v = nodes[i];
-    const int p = view_.node_part[v];
+    const int p = view_.owner(v);
     if (p == me) {
-      own_rows.push_back(view_.node_local[v]);
+      own_rows.push_back(view_.local_row(v));
       own_positions.push_back(static_cast<int64_t>(i));
     } else if (cache_slot_[v] >= 0) {
       cached_rows.push_back(cache_slot_[v]);
@@ -87,7 +88,7 @@ void FeatureFetcher::fetch_remote(const std::vector<std::vector<int32_t>>& asks,
     send_counts[p] = static_cast<int64_t>(asked[p].size()) * row_bytes_;
     recv_counts[p] = static_cast<int64_t>(asks[p].size()) * row_bytes_;
     num_received += static_cast<int64_t>(asks[p].size());
-    for (int32_t v : asked[p]) rows.push_back(view_.node_local[v]);
+    for (int32_t v : asked[p]) rows.push_back(view_.local_row(v));
   }
   // Rows travel as their stored bytes, whatever the dtype.
   torch::Tensor send = features_.values().index_select(
