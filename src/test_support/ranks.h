@@ -2,6 +2,7 @@
 // communicator on loopback. For tests that link edgegnn_torch.
 #pragma once
 
+#include <gtest/gtest.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -10,8 +11,6 @@
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <gtest/gtest.h>
 
 #include "comm/communicator.h"
 

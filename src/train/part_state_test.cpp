@@ -2,14 +2,13 @@
 // whole graph, numbered as the partition numbers it, draws; and what a rank
 // allocates to sample and to evaluate does not grow with the nodes other
 // parts own.
+#include <gtest/gtest.h>
 #include <malloc.h>
 
 #include <algorithm>
 #include <cstdlib>
 #include <new>
 #include <numeric>
-
-#include <gtest/gtest.h>
 
 #include "graph/synthetic.h"
 #include "partition/open_partition.h"
@@ -79,8 +78,8 @@ TEST(DistributedSampler, DrawsWhatTheWholeGraphNumberedAsPartitionedDraws) {
   const sample::SamplerOptions options{/*fanouts=*/{5, 3}, /*seed=*/7, /*num_threads=*/1};
   const sample::NeighborSampler reference(whole, options);
   on_ranks(3, [&](int rank, comm::Communicator& comm) {
-    partition::Partition part = partition::open_partition(
-        dir, {.part = rank, .num_ranks = 3, .expected = {}, .graph = {}});
+    partition::Partition part =
+        partition::open_partition(dir, {.part = rank, .num_ranks = 3, .expected = {}, .graph = {}});
     PartView view{part.graph, part.graph.global_ids.span(), part.book.offsets};
     DistributedSampler sampler(view, options, comm);
     std::vector<int32_t> seeds;
@@ -161,8 +160,8 @@ TEST(PartState, RankStateDoesNotGrowWithTheNodesOtherPartsOwn) {
   const int64_t large = rank_zero_peak_bytes(kLarge);
   EXPECT_GT(small, 0);
   EXPECT_LT(std::abs(large - small), kTolerance)
-      << "peak heap of rank 0: " << small << " bytes in " << kSmall << " nodes, " << large
-      << " in " << kLarge;
+      << "peak heap of rank 0: " << small << " bytes in " << kSmall << " nodes, " << large << " in "
+      << kLarge;
 }
 
 }  // namespace

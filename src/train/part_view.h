@@ -24,8 +24,8 @@ struct PartView {
 
   // The part (= rank) that owns global id v.
   int owner(int32_t v) const {
-    return static_cast<int>(std::upper_bound(offsets.begin(), offsets.end(), v) -
-                            offsets.begin()) - 1;
+    const auto after = std::upper_bound(offsets.begin(), offsets.end(), v);
+    return static_cast<int>(after - offsets.begin()) - 1;
   }
   // v's row in its owner's part.
   int32_t local_row(int32_t v) const { return static_cast<int32_t>(v - offsets[owner(v)]); }
