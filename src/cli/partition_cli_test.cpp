@@ -78,6 +78,25 @@ TEST(PartitionCli, JsonPrintsTheBookWithTimings) {
   EXPECT_GT(json["peak_rss_bytes"].get<int64_t>(), 0);
 }
 
+TEST(PartitionCli, TrainingOnAVersionOnePartitionAsksToPartitionAgain) {
+  auto dir = test::scratch_dir("parts");
+  CommandResult run = edgegnn("partition --dataset synthetic-tiny --parts 2 --out " + dir.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::ifstream in(dir / "partition.json");
+  nlohmann::json book = nlohmann::json::parse(in);
+  in.close();
+  EXPECT_EQ(book["format_version"], 2);
+  EXPECT_EQ(book["offsets"].size(), 3u);
+  book["format_version"] = 1;
+  std::ofstream(dir / "partition.json") << book.dump(2);
+  CommandResult train = edgegnn("train --quiet --dataset synthetic-tiny --strategy partition "
+                                "--devices 2 --root " + dir.string());
+  EXPECT_EQ(train.exit_code, 2) << train.output;
+  EXPECT_EQ(train.output, "edgegnn: error: partition " + dir.string() +
+                              " has format version 1, older than this edgegnn's 2: re-run "
+                              "'edgegnn partition' to write it again\n");
+}
+
 struct BadPartition {
   std::string args;
   std::string message;  // expected in the one error line

@@ -247,8 +247,7 @@ int run_train(TrainArgs& args) {
   train::TrainingState state = train::make_training_state(o);
   std::optional<train::PartView> view;
   if (partitioned)
-    view.emplace(train::PartView{g, g.global_ids.span(), part->book.node_part.span(),
-                                 part->book.node_local.span()});
+    view.emplace(train::PartView{g, g.global_ids.span(), part->book.offsets});
   if (pipeline && o.progress) fmt::print(stderr, "pipeline: {}\n", placement->describe());
   std::unique_ptr<train::Strategy> strategy =
       entry.make({g, state, o, communicator.get(), view ? &*view : nullptr,

@@ -1,5 +1,6 @@
 // open_partition: what one rank of a partition-parallel run loads — the
-// partition book and its own part, both memory-mapped, never another part.
+// partition book (a few numbers) and its own part, memory-mapped, never
+// another part.
 //
 // It refuses, with one line naming the path, a directory that is no partition, a
 // partition of another dataset than the caller's, a partition into another
@@ -32,16 +33,16 @@ struct PartitionOpenOptions {
   int part = 0;       // the part to open: this rank's
   int num_ranks = 0;  // ranks in the run, which must equal the part count; 0 = not checked
   ExpectedDataset expected;
-  // Which of the part's arrays to map, and whether to verify checksums (of the
-  // book's arrays too).
+  // Which of the part's arrays to map, and whether to verify their checksums.
   graph::OpenOptions graph;
 };
 
 struct Partition {
   int part = 0;
   PartitionBook book;
-  // Rows are the owned nodes, ascending by global id (graph.global_ids); col
-  // holds global source ids; book.node_part / node_local say where any node is.
+  // Rows are the owned nodes, global ids book.offsets[part] + row
+  // (graph.global_ids); col holds global source ids; book.offsets say where
+  // any node is.
   graph::Graph graph;
 
   size_t memory_bytes() const { return book.memory_bytes() + graph.memory_bytes(); }

@@ -59,15 +59,12 @@ TEST_F(OpenPartition, OpensTheBookAndOnlyItsOwnPart) {
   Partition p = open_partition(dir_, options);
   EXPECT_EQ(p.part, 2);
   EXPECT_EQ(p.book.num_parts, 4);
-  EXPECT_TRUE(p.book.node_part.is_mapped());
   EXPECT_TRUE(p.graph.col.is_mapped());
   EXPECT_TRUE(p.graph.features.is_mapped());
   EXPECT_EQ(p.graph.num_nodes, p.book.summary.parts[2].num_nodes);
   EXPECT_EQ(p.graph.num_sources(), 300);
-  for (int64_t i = 0; i < p.graph.num_nodes; ++i) {
-    EXPECT_EQ(p.book.node_part[p.graph.global_id(i)], 2);
-    EXPECT_EQ(p.book.node_local[p.graph.global_id(i)], i);
-  }
+  for (int64_t i = 0; i < p.graph.num_nodes; ++i)
+    EXPECT_EQ(p.graph.global_id(i), p.book.offsets[2] + i);
   EXPECT_EQ(p.memory_bytes(), p.book.memory_bytes() + p.graph.memory_bytes());
 }
 
@@ -133,17 +130,26 @@ TEST_F(OpenPartition, RefusesAPartCopiedFromAnotherPartition) {
       << error;
 }
 
-TEST_F(OpenPartition, RefusesABookNamingAFileOutsideItsDirectory) {
-  // The path leads back to the real file, so only the name can be refused.
+TEST_F(OpenPartition, RefusesAVersionOnePartitionAskingForANewOne) {
   const fs::path manifest = dir_ / "partition.json";
   std::ifstream in(manifest);
   auto book = nlohmann::json::parse(in);
-  book["arrays"]["node_part"]["file"] = "part-0/../node_part.i32";
+  book["format_version"] = 1;
   std::ofstream(manifest) << book.dump(2);
   EXPECT_EQ(error_of(/*part=*/0, /*num_ranks=*/4),
-            manifest.string() +
-                ": array 'node_part' names file 'part-0/../node_part.i32', "
-                "expected a plain file name in the manifest's directory");
+            "partition " + dir_.string() +
+                " has format version 1, older than this edgegnn's 2: re-run 'edgegnn partition' "
+                "to write it again");
+}
+
+TEST_F(OpenPartition, RefusesOffsetsThatDisagreeWithTheSummary) {
+  const fs::path manifest = dir_ / "partition.json";
+  std::ifstream in(manifest);
+  auto book = nlohmann::json::parse(in);
+  book["offsets"][1] = book["offsets"][1].get<int64_t>() + 1;
+  std::ofstream(manifest) << book.dump(2);
+  const std::string error = error_of(/*part=*/0, /*num_ranks=*/4);
+  EXPECT_EQ(error.rfind(manifest.string() + ": offsets give part 0 ", 0), 0u) << error;
 }
 
 }  // namespace

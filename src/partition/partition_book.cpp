@@ -11,20 +11,6 @@ namespace {
 namespace fs = std::filesystem;
 using nlohmann::json;
 
-struct BookArray {
-  const char* name;
-  const char* file;
-};
-constexpr BookArray kNodePart = {"node_part", "node_part.i32"};
-constexpr BookArray kNodeLocal = {"node_local", "node_local.i32"};
-
-json array_entry(const BookArray& spec, const graph::Buffer<int32_t>& values) {
-  return {{"file", spec.file},
-          {"dtype", "int32"},
-          {"bytes", values.memory_bytes()},
-          {"fnv1a64", graph::fnv1a64_hex(values.data(), values.memory_bytes())}};
-}
-
 json summary_json(const PartitionSummary& s) {
   json parts = json::array();
   for (size_t k = 0; k < s.parts.size(); ++k) {
@@ -75,41 +61,21 @@ PartitionSummary summary_from_json(const json& s, const fs::path& path) {
   return summary;
 }
 
-graph::Buffer<int32_t> open_array(const json& arrays, const BookArray& spec, const fs::path& dir,
-                                  int64_t count, bool verify_checksums) {
-  const fs::path manifest = dir / "partition.json";
-  check(arrays.is_object() && arrays.contains(spec.name), "{}: missing array '{}'",
-        manifest.string(), spec.name);
-  const json& entry = arrays[spec.name];
-  const auto bytes = static_cast<size_t>(count) * sizeof(int32_t);
-  check(value_of<std::string>(entry, "dtype", manifest) == "int32" &&
-            value_of<uint64_t>(entry, "bytes", manifest) == bytes,
-        "{}: array '{}' is not {} int32 values", manifest.string(), spec.name, count);
-  const fs::path file =
-      dir / graph::checked_array_file(value_of<std::string>(entry, "file", manifest), manifest,
-                                      spec.name);
-  graph::Buffer<int32_t> values = graph::map_array<int32_t>(file, bytes);
-  if (verify_checksums)
-    check(graph::fnv1a64_hex(values.data(), bytes) ==
-              value_of<std::string>(entry, "fnv1a64", manifest),
-          "{}: checksum mismatch (file corrupt)", file.string());
-  return values;
-}
-
-// Every node in a part that exists, at a row that part has.
-void validate_book(const PartitionBook& book, const fs::path& dir) {
-  const fs::path manifest = dir / "partition.json";
+// Offsets from 0 to the node count, never decreasing, one per part and one
+// more, and the summary's part sizes.
+void validate_book(const PartitionBook& book, const fs::path& path) {
   check(book.num_parts >= 1 && static_cast<int>(book.summary.parts.size()) == book.num_parts,
-        "{}: {} parts but a summary of {}", manifest.string(), book.num_parts,
+        "{}: {} parts but a summary of {}", path.string(), book.num_parts,
         book.summary.parts.size());
-  for (int64_t v = 0; v < book.dataset.num_nodes; ++v) {
-    const int32_t part = book.node_part[v];
-    check(part >= 0 && part < book.num_parts, "{}: node {} is in part {}, expected [0, {})",
-          (dir / kNodePart.file).string(), v, part, book.num_parts);
-    check(book.node_local[v] >= 0 && book.node_local[v] < book.summary.parts[part].num_nodes,
-          "{}: node {} is row {} of part {}, which has {} rows", (dir / kNodeLocal.file).string(),
-          v, book.node_local[v], part, book.summary.parts[part].num_nodes);
-  }
+  const std::vector<int64_t>& o = book.offsets;
+  check(o.size() == static_cast<size_t>(book.num_parts) + 1 && o.front() == 0 &&
+            o.back() == book.dataset.num_nodes,
+        "{}: 'offsets' must be {} ids from 0 to {}", path.string(), book.num_parts + 1,
+        book.dataset.num_nodes);
+  for (int k = 0; k < book.num_parts; ++k)
+    check(o[k + 1] >= o[k] && o[k + 1] - o[k] == book.summary.parts[k].num_nodes,
+          "{}: offsets give part {} {} nodes, its summary {}", path.string(), k, o[k + 1] - o[k],
+          book.summary.parts[k].num_nodes);
 }
 
 }  // namespace
@@ -119,10 +85,6 @@ fs::path part_directory(const fs::path& dir, int part) {
 }
 
 void write_partition_book(const PartitionBook& book, const fs::path& dir) {
-  graph::write_file_atomically(dir / kNodePart.file, book.node_part.data(),
-                               book.node_part.memory_bytes());
-  graph::write_file_atomically(dir / kNodeLocal.file, book.node_local.data(),
-                               book.node_local.memory_bytes());
   const DatasetCounts& d = book.dataset;
   json manifest = {{"magic", kPartitionMagic},
                    {"format_version", kPartitionFormatVersion},
@@ -135,15 +97,13 @@ void write_partition_book(const PartitionBook& book, const fs::path& dir) {
                    {"num_parts", book.num_parts},
                    {"method", partition_method_name(book.method)},
                    {"seed", book.seed},
-                   {"arrays",
-                    {{kNodePart.name, array_entry(kNodePart, book.node_part)},
-                     {kNodeLocal.name, array_entry(kNodeLocal, book.node_local)}}},
+                   {"offsets", book.offsets},
                    {"summary", summary_json(book.summary)}};
   std::string text = manifest.dump(2) + "\n";
   graph::write_file_atomically(dir / "partition.json", text.data(), text.size());
 }
 
-PartitionBook open_partition_book(const fs::path& dir, bool verify_checksums) {
+PartitionBook open_partition_book(const fs::path& dir) {
   const fs::path path = dir / "partition.json";
   std::ifstream in(path);
   check(in.good(),
@@ -154,6 +114,10 @@ PartitionBook open_partition_book(const fs::path& dir, bool verify_checksums) {
   check(manifest.value("magic", "") == kPartitionMagic, "{}: magic is not '{}'", path.string(),
         kPartitionMagic);
   const int version = value_of<int>(manifest, "format_version", path);
+  check(version >= kPartitionFormatVersion,
+        "partition {} has format version {}, older than this edgegnn's {}: re-run "
+        "'edgegnn partition' to write it again",
+        dir.string(), version, kPartitionFormatVersion);
   check(version == kPartitionFormatVersion,
         "{}: partition format version {}, this edgegnn reads version {}", path.string(), version,
         kPartitionFormatVersion);
@@ -174,10 +138,8 @@ PartitionBook open_partition_book(const fs::path& dir, bool verify_checksums) {
   book.seed = value_of<uint64_t>(manifest, "seed", path);
   check(manifest.contains("summary"), "{}: missing key 'summary'", path.string());
   book.summary = summary_from_json(manifest["summary"], path);
-  const json arrays = manifest.value("arrays", json::object());
-  book.node_part = open_array(arrays, kNodePart, dir, book.dataset.num_nodes, verify_checksums);
-  book.node_local = open_array(arrays, kNodeLocal, dir, book.dataset.num_nodes, verify_checksums);
-  validate_book(book, dir);
+  book.offsets = value_of<std::vector<int64_t>>(manifest, "offsets", path);
+  validate_book(book, path);
   return book;
 }
 

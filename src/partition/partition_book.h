@@ -4,32 +4,31 @@
 //
 //   DIR/partition.json   magic "edgegnn-partition", kPartitionFormatVersion, the
 //                        dataset's name and counts, num_parts, method, seed,
-//                        each array's file, dtype, bytes and FNV-1a 64
-//                        checksum, and the summary (partition_summary.h)
-//   DIR/node_part.i32    part of each global node id
-//   DIR/node_local.i32   row of each global node id within its part
+//                        `offsets` and the summary (partition_summary.h)
 //   DIR/part-<k>/        part k, a binary-format graph (graph/binary_format.h)
 //
-// The arrays follow the binary format's conventions: raw little-endian files,
-// written to a temporary name and renamed (partition.json last), mapped
-// read-only on open. For part k's graph p, node_part[p.global_ids[i]] == k and
-// node_local[p.global_ids[i]] == i for every row i.
+// Nodes are relabelled when partitioned so that each part owns a contiguous
+// range of ids (DistDGL's range partition book): part k owns the global ids
+// [offsets[k], offsets[k+1]), and global id v of part k is its row
+// v - offsets[k]. The book is then num_parts + 1 numbers, whatever the graph's
+// size, where a per-node table would cost every rank 8 bytes per node of the
+// whole graph. Version 1 kept such tables and is refused.
 //
-// A PartitionBook owns its arrays (mapped or in memory) and is move-only.
+// partition.json is written to a temporary name and renamed, after the parts.
 #pragma once
 
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
-#include "graph/buffer.h"
 #include "partition/partition_summary.h"
 #include "partition/partitioner.h"
 
 namespace edgegnn::partition {
 
 inline constexpr const char* kPartitionMagic = "edgegnn-partition";
-inline constexpr int kPartitionFormatVersion = 1;
+inline constexpr int kPartitionFormatVersion = 2;
 
 // The graph a partition was made of, to tell it from another.
 struct DatasetCounts {
@@ -45,25 +44,23 @@ struct PartitionBook {
   int num_parts = 0;
   PartitionMethod method = PartitionMethod::kMetis;
   uint64_t seed = 0;
-  graph::Buffer<int32_t> node_part;   // dataset.num_nodes entries in [0, num_parts)
-  graph::Buffer<int32_t> node_local;  // dataset.num_nodes rows within the owner part
+  // num_parts + 1 ascending ids from 0 to dataset.num_nodes: part k owns
+  // [offsets[k], offsets[k+1]).
+  std::vector<int64_t> offsets;
   PartitionSummary summary;
 
-  PartitionBook() = default;
-  PartitionBook(PartitionBook&&) noexcept = default;
-  PartitionBook& operator=(PartitionBook&&) noexcept = default;
-
-  size_t memory_bytes() const { return node_part.memory_bytes() + node_local.memory_bytes(); }
+  size_t memory_bytes() const { return offsets.size() * sizeof(int64_t); }
 };
 
 // DIR/part-<k>.
 std::filesystem::path part_directory(const std::filesystem::path& dir, int part);
 
-// Writes the book's arrays, then partition.json, into `dir` (which must exist).
+// Writes partition.json into `dir` (which must exist).
 void write_partition_book(const PartitionBook& book, const std::filesystem::path& dir);
 
-// Opens DIR/partition.json and maps the arrays it lists; throws Error naming the
-// file when `dir` holds no partition, another version, or inconsistent arrays.
-PartitionBook open_partition_book(const std::filesystem::path& dir, bool verify_checksums = false);
+// Reads DIR/partition.json; throws Error naming the file when `dir` holds no
+// partition, another version (an older one: re-run `edgegnn partition`), or
+// inconsistent offsets.
+PartitionBook open_partition_book(const std::filesystem::path& dir);
 
 }  // namespace edgegnn::partition

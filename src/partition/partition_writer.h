@@ -1,13 +1,20 @@
 // write_partition: cuts a graph into the parts a partition_nodes() result names
 // and writes a partition directory (layout in partition_book.h).
 //
-// Part k is an ordinary binary-format graph whose rows are the nodes k owns, in
-// ascending global id order: their in-edges with global source ids
-// (num_source_nodes = the whole graph's node count), features, labels, split
-// masks and global_ids. Example, the path 0 - 1 - 2 with node_part {0, 0, 1}:
-//   part-0: global_ids {0, 1}, rowptr {0, 1, 3}, col {1, 0, 2}, halo {2}
-//   part-1: global_ids {2},    rowptr {0, 1},    col {1},       halo {1}
-//   one undirected edge cut (1 - 2), two in-edges cut (2 -> 1, 1 -> 2).
+// Nodes get new global ids (range_ids below), so part k owns the contiguous
+// range [offsets[k], offsets[k+1]). Part k is an ordinary binary-format graph
+// whose rows are the nodes k owns, in ascending id order: their in-edges with
+// new global source ids, ascending (num_source_nodes = the whole graph's node
+// count), features, labels, split masks and global_ids (offsets[k] + row).
+// Example, the path 0 - 1 - 2 with node_part {1, 0, 0}: new ids {2, 0, 1},
+// offsets {0, 2, 3}
+//   part-0: global_ids {0, 1}, rowptr {0, 2, 3}, col {1, 2, 0}, halo {2}
+//   part-1: global_ids {2},    rowptr {0, 1},    col {0},       halo {0}
+//   one undirected edge cut (0 - 1 before relabelling), two in-edges cut.
+//
+// The original ids are not stored: nothing reads them (training, evaluation
+// and checkpoints do not depend on how nodes are numbered), and range_ids
+// recomputes them from node_part, which the method and seed repeat.
 //
 // Parts are built and written one at a time, so memory stays near the graph
 // plus its largest part.
@@ -17,6 +24,7 @@
 #include <filesystem>
 #include <functional>
 #include <span>
+#include <vector>
 
 #include "graph/graph.h"
 #include "partition/partition_book.h"
@@ -32,6 +40,10 @@ struct PartitionWriteOptions {
   // Called before part k of num_parts is built, for progress output.
   std::function<void(int part)> on_part;
 };
+
+// The new global id of every node under `node_part` (ids in [0, num_parts)):
+// part 0's nodes first, then part 1's, ..., each part's in ascending original id.
+std::vector<int32_t> range_ids(std::span<const int32_t> node_part, int num_parts);
 
 // Writes g (a whole graph with structure and features) cut by `node_part` (one
 // part id per node, in [0, num_parts)) to `dir`, created if missing. Any

@@ -1,6 +1,7 @@
 #include "sample/neighbor_sampler.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "core/parallel.h"
@@ -24,14 +25,17 @@ void choose_without_replacement(int64_t d, int64_t k, KeyedRandom& rng, int64_t*
 
 }  // namespace
 
-NeighborSampler::NeighborSampler(const graph::Graph& graph, SamplerOptions options,
-                                 std::span<const int32_t> row_of)
+NeighborSampler::NeighborSampler(const graph::Graph& graph, SamplerOptions options)
     : rowptr_(graph.rowptr.span()),
       col_(graph.col.span()),
-      row_of_(row_of),
-      num_nodes_(row_of.empty() ? graph.num_nodes : static_cast<int64_t>(row_of.size())),
+      first_id_(graph.num_nodes > 0 ? graph.global_id(0) : 0),
+      num_nodes_(graph.num_sources()),
       num_rows_(graph.num_nodes),
+      id_map_(num_nodes_ == num_rows_ ? id_map_for(num_nodes_) : IdMap::kIdMapHash),
       options_(std::move(options)) {
+  check(num_rows_ == 0 || graph.global_id(num_rows_ - 1) == first_id_ + num_rows_ - 1,
+        "{}: its rows are not one contiguous range of global ids (partition format 2 has them)",
+        graph.name);
   check(!options_.fanouts.empty(), "--fanouts: need one fanout per layer");
   for (int f : options_.fanouts)
     check(f == -1 || f > 0, "--fanouts: {} is not a positive count or -1 (all)", f);
@@ -46,7 +50,7 @@ Batch NeighborSampler::sample(std::span<const int32_t> seeds, uint64_t batch_key
   for (size_t hop = 0; hop < options_.fanouts.size(); ++hop) {
     Block& block = batch.blocks[batch.blocks.size() - 1 - hop];
     block = make_block(frontier, sample_neighbors(frontier, static_cast<int>(hop), batch_key),
-                       num_nodes_);
+                       num_nodes_, id_map_);
     frontier = block.src_ids;
   }
   return batch;
@@ -90,28 +94,45 @@ SampledNeighbors NeighborSampler::sample_neighbors(std::span<const int32_t> node
   return out;
 }
 
+IdMap id_map_for(int64_t num_nodes) {
+  return num_nodes < (int64_t{1} << 20) ? IdMap::kIdMapArray : IdMap::kIdMapHash;
+}
+
 Block make_block(std::span<const int32_t> dst_ids, const SampledNeighbors& neighbors,
-                 int64_t num_nodes) {
+                 int64_t num_nodes, IdMap id_map) {
   const int64_t num_dst = static_cast<int64_t>(dst_ids.size());
   check(static_cast<int64_t>(neighbors.rowptr.size()) == num_dst + 1,
         "sampled neighbours of {} nodes for a block of {}", neighbors.rowptr.size() - 1, num_dst);
+  std::vector<int32_t> array;
+  std::unordered_map<int32_t, int32_t> hash;
+  if (id_map == IdMap::kIdMapArray) {
+    array.assign(num_nodes, -1);
+  } else {
+    hash.reserve(dst_ids.size() + neighbors.ids.size());
+  }
+  // The block column of id v, -1 until assigned; references into an
+  // unordered_map stay valid as it grows.
+  auto local = [&](int32_t v) -> int32_t& {
+    return id_map == IdMap::kIdMapArray ? array[v] : hash.try_emplace(v, -1).first->second;
+  };
+
   Block block;
   block.dst_ids.assign(dst_ids.begin(), dst_ids.end());
   block.rowptr = neighbors.rowptr;
   // Relabel: dst first, then new sources in order of appearance.
-  std::vector<int32_t> local(num_nodes, -1);
   block.src_ids = block.dst_ids;
   for (int64_t i = 0; i < num_dst; ++i) {
     check(dst_ids[i] >= 0 && dst_ids[i] < num_nodes, "node {} out of range [0, {})", dst_ids[i],
           num_nodes);
-    check(local[dst_ids[i]] < 0, "seed node {} appears twice in a batch", dst_ids[i]);
-    local[dst_ids[i]] = static_cast<int32_t>(i);
+    int32_t& id = local(dst_ids[i]);
+    check(id < 0, "seed node {} appears twice in a batch", dst_ids[i]);
+    id = static_cast<int32_t>(i);
   }
   block.col.resize(neighbors.ids.size());
   for (size_t e = 0; e < neighbors.ids.size(); ++e) {
     const int32_t v = neighbors.ids[e];
     check(v >= 0 && v < num_nodes, "neighbour {} out of range [0, {})", v, num_nodes);
-    int32_t& id = local[v];
+    int32_t& id = local(v);
     if (id < 0) {
       id = static_cast<int32_t>(block.src_ids.size());
       block.src_ids.push_back(v);

@@ -27,11 +27,21 @@ struct SampledNeighbors {
   std::vector<int32_t> ids;
 };
 
+// How make_block finds the block column of a global id it has seen.
+enum class IdMap {
+  kIdMapArray,  // an array over all num_nodes ids: fastest, 4 bytes per node per call
+  kIdMapHash,   // a hash map over the block's ids: memory in the batch's size only
+};
+
+// pyg-lib's choice for a whole graph: the array below 1 M nodes, else the hash
+// map, whose memory does not grow with the graph.
+IdMap id_map_for(int64_t num_nodes);
+
 // The block of `dst_ids` (distinct) given their sampled neighbours: dst first
 // among the sources, then new ids in order of appearance (block.h).
 // `num_nodes` bounds the ids.
 Block make_block(std::span<const int32_t> dst_ids, const SampledNeighbors& neighbors,
-                 int64_t num_nodes);
+                 int64_t num_nodes, IdMap id_map);
 
 struct SamplerOptions {
   std::vector<int> fanouts = {25, 10};  // per hop from the seeds; -1 = all
@@ -41,11 +51,11 @@ struct SamplerOptions {
 
 class NeighborSampler {
  public:
-  // `row_of`, for a graph that holds only some nodes' rows (a partition's
-  // part): the row of each global node id, read only for the nodes asked
-  // about; empty when rows are the node ids.
-  NeighborSampler(const graph::Graph& graph, SamplerOptions options,
-                  std::span<const int32_t> row_of = {});
+  // `graph` is a whole graph, or a partition's part: rows for a contiguous
+  // range of global ids (its global_ids), sources in the whole graph's id
+  // space (num_sources()). A part is sampled with hash-mapped blocks, so
+  // nothing per call grows with the nodes other parts own.
+  NeighborSampler(const graph::Graph& graph, SamplerOptions options);
 
   // Samples the blocks of `seeds` (global ids, distinct). `batch_key` picks an
   // independent random stream per batch (e.g. epoch * 2^32 + batch index).
@@ -61,13 +71,14 @@ class NeighborSampler {
   int64_t num_nodes() const { return num_nodes_; }  // the id space of nodes and neighbours
 
  private:
-  int64_t row(int32_t node) const { return row_of_.empty() ? node : row_of_[node]; }
+  int64_t row(int32_t node) const { return node - first_id_; }
 
   std::span<const int64_t> rowptr_;
   std::span<const int32_t> col_;
-  std::span<const int32_t> row_of_;
+  int64_t first_id_;  // global id of row 0
   int64_t num_nodes_;
   int64_t num_rows_;
+  IdMap id_map_;
   SamplerOptions options_;
 };
 

@@ -120,31 +120,42 @@ TEST(NeighborSampler, EachNeighbourIsEquallyLikely) {
 }
 
 TEST(NeighborSampler, APartsRowsSampleAsTheWholeGraphDoes) {
-  // The part holds rows of nodes 0 and 3 of a 40-node star (sources stay
-  // global ids); row_of maps those two ids to its rows.
+  // The part holds the rows of nodes 2, 3 and 4 of a 40-node star (a
+  // partition's contiguous range; sources stay global ids).
   Graph whole = star(40);
-  std::vector<std::vector<int32_t>> rows{
-      {whole.in_neighbors(0).begin(), whole.in_neighbors(0).end()},
-      {whole.in_neighbors(3).begin(), whole.in_neighbors(3).end()}};
+  std::vector<std::vector<int32_t>> rows;
+  for (int32_t v : {2, 3, 4})
+    rows.emplace_back(whole.in_neighbors(v).begin(), whole.in_neighbors(v).end());
   Graph part = graph_from_in_lists(rows);
-  std::vector<int32_t> row_of(40, -1);
-  row_of[0] = 0;
-  row_of[3] = 1;
+  part.num_source_nodes = 40;
+  part.global_ids = Buffer(std::vector<int32_t>{2, 3, 4});
   NeighborSampler from_whole(whole, {/*fanouts=*/{5, 2}, /*seed=*/9, 1});
-  NeighborSampler from_part(part, {/*fanouts=*/{5, 2}, /*seed=*/9, 1}, row_of);
+  NeighborSampler from_part(part, {/*fanouts=*/{5, 2}, /*seed=*/9, 1});
   EXPECT_EQ(from_part.num_nodes(), 40);
-  const std::vector<int32_t> nodes{3, 0};
+  const std::vector<int32_t> nodes{3, 4, 2};
   for (int hop : {0, 1}) {
     SampledNeighbors a = from_whole.sample_neighbors(nodes, hop, /*batch_key=*/77);
     SampledNeighbors b = from_part.sample_neighbors(nodes, hop, /*batch_key=*/77);
     EXPECT_EQ(a.rowptr, b.rowptr) << hop;
     EXPECT_EQ(a.ids, b.ids) << hop;
   }
-  // make_block over what sample() drew rebuilds sample()'s block.
+  // make_block over what sample() drew rebuilds sample()'s block, with
+  // either id map.
   Batch batch = from_whole.sample(nodes, 77);
-  Block rebuilt = make_block(nodes, from_part.sample_neighbors(nodes, 0, 77), 40);
-  EXPECT_EQ(rebuilt.src_ids, batch.blocks.back().src_ids);
-  EXPECT_EQ(rebuilt.col, batch.blocks.back().col);
+  for (IdMap map : {IdMap::kIdMapArray, IdMap::kIdMapHash}) {
+    Block rebuilt = make_block(nodes, from_part.sample_neighbors(nodes, 0, 77), 40, map);
+    EXPECT_EQ(rebuilt.src_ids, batch.blocks.back().src_ids);
+    EXPECT_EQ(rebuilt.col, batch.blocks.back().col);
+  }
+  std::vector<int32_t> outside{5};
+  EXPECT_THROW(from_part.sample_neighbors(outside, 0, 77), Error);
+}
+
+TEST(NeighborSampler, RefusesAPartWhoseRowsAreNoContiguousRange) {
+  Graph part = graph_from_in_lists({{0}, {0}});
+  part.num_source_nodes = 10;
+  part.global_ids = Buffer(std::vector<int32_t>{2, 5});
+  EXPECT_THROW(NeighborSampler(part, {/*fanouts=*/{2}, 0, 1}), Error);
 }
 
 TEST(NeighborSampler, RejectsBadFanoutsAndSeeds) {

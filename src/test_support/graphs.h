@@ -1,6 +1,8 @@
 // Tiny hand-checked graphs shared by tests.
 #pragma once
 
+#include <span>
+
 #include "graph/graph.h"
 
 namespace edgegnn::test {
@@ -9,5 +11,10 @@ namespace edgegnn::test {
 //   rowptr {0, 1, 3, 4}, col {1, 0, 2, 1}, features {1,2 | 3,4 | 5,6},
 //   labels {0, 1, -1}, train {0}, val {1}, test {2}.
 graph::Graph path_graph();
+
+// g with node v renamed new_ids[v] (a permutation): rows moved, sources
+// renamed and each row sorted again. The whole graph as a partition numbers
+// it (partition::range_ids), to compare a part with.
+graph::Graph relabel_graph(const graph::Graph& g, std::span<const int32_t> new_ids);
 
 }  // namespace edgegnn::test

@@ -6,7 +6,7 @@ namespace edgegnn::train {
 
 DistributedSampler::DistributedSampler(const PartView& view, sample::SamplerOptions options,
                                        comm::Communicator& comm)
-    : view_(view), comm_(comm), local_(view.part, std::move(options), view.node_local) {}
+    : view_(view), comm_(comm), local_(view.part, std::move(options)) {}
 
 sample::Batch DistributedSampler::sample(std::span<const int32_t> seeds, uint64_t batch_key) const {
   const int me = comm_.rank(), size = comm_.size();
@@ -17,7 +17,7 @@ sample::Batch DistributedSampler::sample(std::span<const int32_t> seeds, uint64_
   for (int hop = 0; hop < num_hops; ++hop) {
     // Ask each owner about its nodes of the frontier.
     std::vector<std::vector<int32_t>> asks(size);
-    for (int32_t v : frontier) asks[view_.node_part[v]].push_back(v);
+    for (int32_t v : frontier) asks[view_.owner(v)].push_back(v);
     std::vector<int32_t> mine = std::move(asks[me]);
     asks[me].clear();
     const std::vector<std::vector<int32_t>> asked = comm_.alltoallv_lists(asks);
@@ -47,7 +47,7 @@ sample::Batch DistributedSampler::sample(std::span<const int32_t> seeds, uint64_
     }
     sample::SampledNeighbors merged;
     for (int32_t v : frontier) {
-      const int p = view_.node_part[v];
+      const int p = view_.owner(v);
       Cursor& c = cursors[p];
       if (p == me) {
         merged.ids.insert(merged.ids.end(), own.ids.begin() + own.rowptr[c.node],
@@ -64,7 +64,7 @@ sample::Batch DistributedSampler::sample(std::span<const int32_t> seeds, uint64_
       merged.rowptr.push_back(static_cast<int64_t>(merged.ids.size()));
     }
     sample::Block& block = batch.blocks[num_hops - 1 - hop];
-    block = sample::make_block(frontier, merged, view_.num_nodes());
+    block = sample::make_block(frontier, merged, view_.num_nodes(), sample::IdMap::kIdMapHash);
     frontier = block.src_ids;
   }
   return batch;

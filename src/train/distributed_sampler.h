@@ -4,7 +4,7 @@
 // of the others to their owners with one alltoallv, and they sample and
 // answer with another. Since each node's draw is keyed on (seed, batch key,
 // hop, node), the blocks are exactly what NeighborSampler gives on the whole
-// graph for the same seeds.
+// graph, numbered as the partition numbers it, for the same seeds.
 //
 // A collective: every rank calls sample() for every batch, in the same order,
 // each with its own seeds (possibly none).

@@ -1,10 +1,5 @@
 #include "train/evaluation.h"
 
-#include <unistd.h>
-
-#include <functional>
-#include <thread>
-
 #include <gtest/gtest.h>
 
 #include "comm/communicator.h"
@@ -13,6 +8,7 @@
 #include "partition/open_partition.h"
 #include "partition/partition_writer.h"
 #include "test_support/datasets.h"
+#include "test_support/ranks.h"
 #include "train/graph_tensors.h"
 #include "train/partition_strategy.h"
 #include "train/pipeline_strategy.h"
@@ -50,31 +46,7 @@ void expect_close(const torch::Tensor& outputs, const torch::Tensor& log_probs,
       << (torch::log_softmax(outputs, 1) - log_probs).abs().max().item<double>();
 }
 
-// Runs `body(rank, comm)` on `ranks` threads, each with its own gloo
-// communicator on loopback.
-void on_ranks(int ranks, const std::function<void(int, comm::Communicator&)>& body) {
-  static int next_port = 20000 + getpid() % 20000;
-  const int port = next_port++;
-  std::vector<std::thread> threads;
-  std::vector<std::string> errors(ranks);
-  for (int r = 0; r < ranks; ++r)
-    threads.emplace_back([&, r] {
-      try {
-        comm::CommOptions options;
-        options.backend = "gloo";
-        options.rank = r;
-        options.size = ranks;
-        options.master_port = port;
-        options.timeout = std::chrono::milliseconds(60000);
-        std::unique_ptr<comm::Communicator> comm = comm::make_communicator(options);
-        body(r, *comm);
-      } catch (const std::exception& e) {
-        errors[r] = e.what();
-      }
-    });
-  for (auto& t : threads) t.join();
-  for (int r = 0; r < ranks; ++r) EXPECT_EQ(errors[r], "") << "rank " << r;
-}
+using test::on_ranks;
 
 // Layer-wise inference in chunks, with its shortcuts, must give what one
 // full-graph forward pass gives. On tiny (16 features, 4 classes), hidden 12
@@ -117,6 +89,10 @@ TEST(LayerwiseEvaluation, HaloExchangeAndPipelineStreamMatchOneFullForward) {
   write.num_parts = 2;
   write.method = partition::PartitionMethod::kRandom;
   partition::write_partition(g, node_part, dir, write);
+  // The partition renumbers nodes: row r of a part is node original[id].
+  std::vector<int64_t> original(g.num_nodes);
+  const std::vector<int32_t> new_ids = partition::range_ids(node_part, 2);
+  for (int64_t v = 0; v < g.num_nodes; ++v) original[new_ids[v]] = v;
   for (int64_t hidden : {12, 32}) {
     TrainingState state = model_for(g, "sage", hidden);
     const torch::Tensor full = full_forward(state.model, g);
@@ -128,12 +104,12 @@ TEST(LayerwiseEvaluation, HaloExchangeAndPipelineStreamMatchOneFullForward) {
       const MemoryLevers levers{/*eval_chunk_nodes=*/29, project_first};
       on_ranks(2, [&](int rank, comm::Communicator& comm) {
         partition::Partition part = partition::open_partition(dir, {.part = rank, .num_ranks = 2, .expected = {}, .graph = {}});
-        PartView view{part.graph, part.graph.global_ids.span(), part.book.node_part.span(),
-                      part.book.node_local.span()};
+        PartView view{part.graph, part.graph.global_ids.span(), part.book.offsets};
         HaloRows rows(view, comm);
         const torch::Tensor outputs =
             evaluate_layerwise(models[rank].model, borrow_features(part.graph), rows, levers);
-        std::vector<int64_t> ids(view.global_ids.begin(), view.global_ids.end());
+        std::vector<int64_t> ids;
+        for (int32_t v : view.global_ids) ids.push_back(original[v]);
         expect_close(outputs, full.index_select(0, torch::tensor(ids, torch::kInt64)),
                      "partition, part " + std::to_string(rank) + ", " + what);
       });

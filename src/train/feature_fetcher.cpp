@@ -1,6 +1,7 @@
 #include "train/feature_fetcher.h"
 
 #include <algorithm>
+#include <unordered_map>
 
 #include "core/error.h"
 #include "train/graph_tensors.h"
@@ -21,7 +22,7 @@ void FeatureFetcher::fill_cache(std::span<const int32_t> ranked, int64_t bytes) 
   std::vector<std::vector<int32_t>> asks(comm_.size());
   std::vector<std::vector<int64_t>> positions(comm_.size());
   for (size_t i = 0; i < keep; ++i) {
-    const int p = view_.node_part[ranked[i]];
+    const int p = view_.owner(ranked[i]);
     check(p != comm_.rank(), "rank {}: node {} to cache is its own", comm_.rank(), ranked[i]);
     asks[p].push_back(ranked[i]);
     positions[p].push_back(static_cast<int64_t>(i));
@@ -45,9 +46,9 @@ nn::FeatureMatrix FeatureFetcher::gather(std::span<const int32_t> nodes) {
   std::vector<int64_t> own_rows, own_positions, cached_rows, cached_positions;
   for (size_t i = 0; i < nodes.size(); ++i) {
     const int32_t v = nodes[i];
-    const int p = view_.node_part[v];
+    const int p = view_.owner(v);
     if (p == me) {
-      own_rows.push_back(view_.node_local[v]);
+      own_rows.push_back(view_.local_row(v));
       own_positions.push_back(static_cast<int64_t>(i));
     } else if (auto cached = cache_row_.find(v); cached != cache_row_.end()) {
       cached_rows.push_back(cached->second);
@@ -83,7 +84,7 @@ void FeatureFetcher::fetch_remote(const std::vector<std::vector<int32_t>>& asks,
     send_counts[p] = static_cast<int64_t>(asked[p].size()) * row_bytes_;
     recv_counts[p] = static_cast<int64_t>(asks[p].size()) * row_bytes_;
     num_received += static_cast<int64_t>(asks[p].size());
-    for (int32_t v : asked[p]) rows.push_back(view_.node_local[v]);
+    for (int32_t v : asked[p]) rows.push_back(view_.local_row(v));
   }
   // Rows travel as their stored bytes, whatever the dtype.
   torch::Tensor send = features_.values().index_select(

@@ -1,5 +1,7 @@
 #include "train/partition_strategy.h"
 
+#include <algorithm>
+#include <cassert>
 #include <cmath>
 #include <numeric>
 #include <unordered_map>
@@ -79,7 +81,7 @@ class PartBatches : public BatchSource {
     start = Clock::now();
     step.input = fetcher_.gather(batch.input_ids());
     std::vector<int64_t> seed_rows;
-    for (int32_t v : batch.seed_ids()) seed_rows.push_back(view_.node_local[v]);
+    for (int32_t v : batch.seed_ids()) seed_rows.push_back(view_.local_row(v));
     step.labels = torch::from_blob(const_cast<int32_t*>(view_.part.labels.data()),
                                    {view_.part.num_nodes}, torch::kInt32)
                       .index_select(0, int64_tensor(seed_rows))
@@ -109,20 +111,34 @@ class PartBatches : public BatchSource {
 HaloRows::HaloRows(const PartView& view, comm::Communicator& comm) : view_(view), comm_(comm) {
   const graph::Graph& part = view.part;
   const int me = comm.rank();
-  table_row_.assign(view.num_nodes(), -1);
-  for (int64_t r = 0; r < part.num_nodes; ++r) table_row_[view.global_ids[r]] = static_cast<int32_t>(r);
-  std::vector<uint8_t> in_halo(view.num_nodes(), 0);
-  for (int32_t v : part.col) in_halo[v] = view.node_part[v] != me;
+  first_id_ = view.offsets[me];
+  for (int32_t v : part.col)
+    if (view.owner(v) != me) halo_ids_.push_back(v);
+  std::sort(halo_ids_.begin(), halo_ids_.end());
+  halo_ids_.erase(std::unique(halo_ids_.begin(), halo_ids_.end()), halo_ids_.end());
+  halo_ids_.shrink_to_fit();
+  // Owners' ranges ascend, so the sorted halo is already grouped by owner.
   halo_.resize(comm.size());
-  for (int64_t v = 0; v < view.num_nodes(); ++v)
-    if (in_halo[v]) halo_[view.node_part[v]].push_back(static_cast<int32_t>(v));
-  int32_t next = static_cast<int32_t>(part.num_nodes);
-  for (const auto& owned : halo_)
-    for (int32_t v : owned) table_row_[v] = next++;
+  for (int32_t v : halo_ids_) halo_[view.owner(v)].push_back(v);
   for (const auto& ids : comm.alltoallv_lists(halo_)) {
     send_rows_.emplace_back();
-    for (int32_t v : ids) send_rows_.back().push_back(view.node_local[v]);
+    for (int32_t v : ids) send_rows_.back().push_back(view.local_row(v));
   }
+}
+
+int32_t HaloRows::table_row(int32_t v) const {
+  const int64_t own = v - first_id_;
+  if (own >= 0 && own < view_.part.num_nodes) return static_cast<int32_t>(own);
+  const auto it = std::lower_bound(halo_ids_.begin(), halo_ids_.end(), v);
+  assert(it != halo_ids_.end() && *it == v);
+  return static_cast<int32_t>(view_.part.num_nodes + (it - halo_ids_.begin()));
+}
+
+size_t HaloRows::memory_bytes() const {
+  size_t bytes = halo_ids_.capacity() * sizeof(int32_t);
+  for (const auto& ids : halo_) bytes += ids.capacity() * sizeof(int32_t);
+  for (const auto& rows : send_rows_) bytes += rows.capacity() * sizeof(int64_t);
+  return bytes;
 }
 
 nn::FeatureMatrix HaloRows::table(int, nn::FeatureMatrix own) {
@@ -165,7 +181,7 @@ nn::LayerGraph HaloRows::chunk(int, int64_t begin, int64_t end) {
   std::vector<int64_t> rowptr;
   for (int64_t r = begin; r <= end; ++r) rowptr.push_back(part.rowptr[r] - edge_begin);
   std::vector<int32_t> col;
-  for (int64_t e = edge_begin; e < edge_end; ++e) col.push_back(table_row_[part.col[e]]);
+  for (int64_t e = edge_begin; e < edge_end; ++e) col.push_back(table_row(part.col[e]));
   nn::LayerGraph g;
   g.adjacency = {int64_tensor(rowptr), torch::tensor(col, torch::kInt32), torch::Tensor()};
   g.num_dst = end - begin;
@@ -211,9 +227,10 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     p.roles = "part " + std::to_string(k);
     MemoryParts& m = p.memory;
     m.baseline = kProcessBaseline + kBackendBaseline;
-    // Own CSR and global ids, and the book's two arrays over all nodes.
+    // Own CSR and global ids, the book's offsets, and the halo's ids (sorted
+    // and per owner) with the rows others ask for (about as many, int64).
     m.structure = c.structure_bytes(part.num_nodes, part.num_edges) + part.num_nodes * 4 +
-                  c.graph.num_nodes * 8;
+                  (n + 1) * 8 + part.num_halo * (4 + 4 + 8);
     const int64_t row = std::max<int64_t>(1, c.row_bytes());
     // The cache is held while training only, and its ranking beside it.
     const int64_t cache_rows = std::min(o.levers.feature_cache_bytes / row, part.num_halo);
@@ -310,7 +327,7 @@ std::vector<int32_t> PartitionStrategy::rank_remote_inputs(int64_t capacity) con
     const sample::Batch batch =
         sampler_.sample(std::span(order).subspan(first, last - first), batch_key(0, s));
     for (int32_t v : batch.input_ids())
-      if (view_.node_part[v] != rank()) ++drawn[v];
+      if (view_.owner(v) != rank()) ++drawn[v];
   }
   std::vector<std::pair<int32_t, int32_t>> ranked;  // (-times drawn, node): most first
   ranked.reserve(drawn.size());

@@ -43,19 +43,21 @@ class HaloRows : public EvalRows {
   bool computes(int) const override { return true; }
   nn::FeatureMatrix table(int layer, nn::FeatureMatrix own) override;
   nn::LayerGraph chunk(int layer, int64_t begin, int64_t end) override;
+  // What it holds: the halo's ids and the rows others ask for, nothing per
+  // node of the whole graph.
+  size_t memory_bytes() const;
 
  private:
-  // This rank's training nodes in the order epoch `epoch` takes them.
-  std::vector<int32_t> epoch_order(int64_t epoch) const;
-  // The remote input nodes of kCacheRankingSteps sampled steps, most often
-  // drawn first, at most `capacity` of them. A collective.
-  std::vector<int32_t> rank_remote_inputs(int64_t capacity) const;
+  // A layer table's row of global id v, own or halo: own rows are
+  // v - first_id_, halo rows follow them in halo_ids_ order.
+  int32_t table_row(int32_t v) const;
 
   const PartView& view_;
   comm::Communicator& comm_;
+  int64_t first_id_ = 0;                         // this part's first global id
+  std::vector<int32_t> halo_ids_;                // ascending, so grouped by owner
   std::vector<std::vector<int32_t>> halo_;       // per owner, ascending
   std::vector<std::vector<int64_t>> send_rows_;  // per rank: own rows it needs
-  std::vector<int32_t> table_row_;               // global id -> row, -1 if neither
 };
 
 class PartitionStrategy : public Strategy {
@@ -71,7 +73,6 @@ class PartitionStrategy : public Strategy {
  protected:
   EpochStats run_epoch(int64_t epoch, runtime::Progress& progress) override;
   nn::FeatureMatrix eval_features() const override;
-
   EvalRows& eval_rows() override { return eval_rows_; }
   const graph::Graph& eval_graph() const override { return view_.part; }
   std::string role() const override { return "part " + std::to_string(rank()); }
