@@ -39,8 +39,9 @@ std::string mib(int64_t b) { return fmt::format("{:.0f}", b / double(kMiB)); }
 // The levers to try for `entry`, most preferred first: `start`, then, for
 // those not fixed and that change the strategy's memory, smaller. Without a
 // budget, only `start`.
-// The feature cache goes the other way: from `max_cache` (every remote row
-// of the largest part) down to none, the largest that fits first.
+// The feature cache goes the other way, and last: with the other levers
+// chosen, from `max_cache` (every remote row of the largest part) down to
+// none, the largest that fits first.
 std::vector<MemoryLevers> lever_candidates(const MemoryLevers& start, const PlanRequest& request,
                                            const StrategyEntry& entry, int64_t max_cache) {
   if (!request.budget_bytes) return {start};
@@ -60,10 +61,10 @@ std::vector<MemoryLevers> lever_candidates(const MemoryLevers& start, const Plan
     for (int eighths = 8; eighths >= 0; --eighths) caches.push_back(max_cache / 8 * eighths);
   }
   std::vector<MemoryLevers> out;
-  for (int64_t cache : caches)
-    for (bool order : orders)
-      for (int64_t chunk : chunks)
-        for (int queue : queues) out.push_back({chunk, order, queue, cache});
+  for (bool order : orders)
+    for (int64_t chunk : chunks)
+      for (int queue : queues)
+        for (int64_t cache : caches) out.push_back({chunk, order, queue, cache});
   return out;
 }
 
