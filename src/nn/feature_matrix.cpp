@@ -111,8 +111,12 @@ torch::Tensor FeatureMatrix::map_rows(const RowFunction& fn) const {
 }
 
 FeatureMatrix FeatureMatrix::empty_like(int64_t num_rows) const {
+  return like(torch::empty({num_rows, num_columns()}, values_.options()));
+}
+
+FeatureMatrix FeatureMatrix::like(torch::Tensor values) const {
   FeatureMatrix m = *this;
-  m.values_ = torch::empty({num_rows, num_columns()}, values_.options());
+  m.values_ = std::move(values);
   return m;
 }
 

@@ -57,6 +57,8 @@ class FeatureMatrix {
   torch::Tensor map_rows(const RowFunction& fn) const;
   // A matrix like this one (dtype, scale, offset) with `num_rows` rows, uninitialised.
   FeatureMatrix empty_like(int64_t num_rows) const;
+  // A matrix like this one over `values`, stored as this one's are.
+  FeatureMatrix like(torch::Tensor values) const;
   // Bytes of the stored values, scale and offset.
   int64_t memory_bytes() const;
 

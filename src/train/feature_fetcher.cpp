@@ -1,6 +1,8 @@
 #include "train/feature_fetcher.h"
 
 #include <algorithm>
+#include <cstring>
+#include <numeric>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -8,9 +10,27 @@
 
 namespace edgegnn::train {
 
-FeatureFetcher::FeatureFetcher(const PartView& view, comm::Communicator& comm)
-    : view_(view), comm_(comm), num_features_(view.part.num_features) {
+namespace {
+
+// out row at[i] = from row rows[i]; rows of `row_bytes` bytes.
+void copy_rows(const std::byte* from, std::span<const int64_t> rows, std::byte* out,
+               std::span<const int64_t> at, int64_t row_bytes) {
+  for (size_t i = 0; i < rows.size(); ++i)
+    std::memcpy(out + at[i] * row_bytes, from + rows[i] * row_bytes, row_bytes);
+}
+
+const std::byte* bytes_of(const nn::FeatureMatrix& m) {
+  return static_cast<const std::byte*>(m.values().data_ptr());
+}
+
+std::byte* bytes_of(nn::FeatureMatrix& m) { return static_cast<std::byte*>(m.values().data_ptr()); }
+
+}  // namespace
+
+FeatureFetcher::FeatureFetcher(const PartView& view, comm::Communicator& comm, int num_outputs)
+    : view_(view), comm_(comm), num_features_(view.part.num_features), outputs_(num_outputs) {
   check(view.part.has_features, "rank {}: its part holds no features", comm.rank());
+  check(num_outputs >= 1, "rank {}: a feature fetcher needs an output buffer", comm.rank());
   features_ = borrow_features(view.part);
   row_bytes_ = num_features_ * features_.values().element_size();
 }
@@ -38,9 +58,24 @@ void FeatureFetcher::release_cache() {
   cache_rows_ = {};
 }
 
+torch::Tensor FeatureFetcher::next_output(int64_t num_rows) {
+  torch::Tensor& buffer = outputs_[next_output_];
+  next_output_ = (next_output_ + 1) % outputs_.size();
+  // An eighth to spare, so that slightly larger batches reuse it too.
+  if (!buffer.defined() || buffer.size(0) < num_rows)
+    buffer = torch::empty({num_rows + num_rows / 8, num_features_}, features_.values().options());
+  return buffer.narrow(0, 0, num_rows);
+}
+
+void FeatureFetcher::release_buffers() {
+  for (torch::Tensor& buffer : outputs_) buffer = torch::Tensor();
+  send_ = {};
+  received_ = {};
+}
+
 nn::FeatureMatrix FeatureFetcher::gather(std::span<const int32_t> nodes) {
   const int me = comm_.rank();
-  nn::FeatureMatrix out = features_.empty_like(static_cast<int64_t>(nodes.size()));
+  nn::FeatureMatrix out = features_.like(next_output(static_cast<int64_t>(nodes.size())));
   std::vector<std::vector<int32_t>> asks(comm_.size());
   std::vector<std::vector<int64_t>> positions(comm_.size());
   std::vector<int64_t> own_rows, own_positions, cached_rows, cached_positions;
@@ -58,16 +93,9 @@ nn::FeatureMatrix FeatureFetcher::gather(std::span<const int32_t> nodes) {
       positions[p].push_back(static_cast<int64_t>(i));
     }
   }
-  auto copy_rows = [&](const nn::FeatureMatrix& from, std::vector<int64_t>& rows,
-                       std::vector<int64_t>& at) {
-    if (rows.empty()) return;
-    out.values().index_copy_(
-        0, torch::from_blob(at.data(), {static_cast<int64_t>(at.size())}, torch::kInt64),
-        from.values().index_select(
-            0, torch::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, torch::kInt64)));
-  };
-  copy_rows(features_, own_rows, own_positions);
-  if (cache_filled()) copy_rows(cache_rows_, cached_rows, cached_positions);
+  copy_rows(bytes_of(features_), own_rows, bytes_of(out), own_positions, row_bytes_);
+  if (cache_filled())
+    copy_rows(bytes_of(cache_rows_), cached_rows, bytes_of(out), cached_positions, row_bytes_);
   fetch_remote(asks, positions, out);
   return out;
 }
@@ -78,28 +106,26 @@ void FeatureFetcher::fetch_remote(const std::vector<std::vector<int32_t>>& asks,
   const int size = comm_.size();
   const std::vector<std::vector<int32_t>> asked = comm_.alltoallv_lists(asks);
   std::vector<int64_t> send_counts(size), recv_counts(size);
-  std::vector<int64_t> rows;
-  int64_t num_received = 0;
+  std::vector<int64_t> rows, at;
   for (int p = 0; p < size; ++p) {
     send_counts[p] = static_cast<int64_t>(asked[p].size()) * row_bytes_;
     recv_counts[p] = static_cast<int64_t>(asks[p].size()) * row_bytes_;
-    num_received += static_cast<int64_t>(asks[p].size());
     for (int32_t v : asked[p]) rows.push_back(view_.local_row(v));
+    at.insert(at.end(), positions[p].begin(), positions[p].end());
   }
   // Rows travel as their stored bytes, whatever the dtype.
-  torch::Tensor send = features_.values().index_select(
-      0, torch::from_blob(rows.data(), {static_cast<int64_t>(rows.size())}, torch::kInt64));
-  torch::Tensor received = torch::empty({num_received, num_features_}, send.options());
-  comm_.alltoallv<std::byte>(
-      std::span<const std::byte>(static_cast<const std::byte*>(send.data_ptr()), send.nbytes()),
-      send_counts,
-      std::span<std::byte>(static_cast<std::byte*>(received.data_ptr()), received.nbytes()),
-      recv_counts);
-  std::vector<int64_t> at;
-  for (int p = 0; p < size; ++p) at.insert(at.end(), positions[p].begin(), positions[p].end());
-  if (at.empty()) return;
-  out.values().index_copy_(
-      0, torch::from_blob(at.data(), {static_cast<int64_t>(at.size())}, torch::kInt64), received);
+  const auto send_bytes = static_cast<size_t>(rows.size() * row_bytes_);
+  const auto recv_bytes = static_cast<size_t>(at.size() * row_bytes_);
+  if (send_.size() < send_bytes) send_.resize(send_bytes + send_bytes / 8);
+  if (received_.size() < recv_bytes) received_.resize(recv_bytes + recv_bytes / 8);
+  std::vector<int64_t> in_order(rows.size());
+  std::iota(in_order.begin(), in_order.end(), int64_t{0});
+  copy_rows(bytes_of(features_), rows, send_.data(), in_order, row_bytes_);
+  comm_.alltoallv<std::byte>(std::span<const std::byte>(send_.data(), send_bytes), send_counts,
+                             std::span<std::byte>(received_.data(), recv_bytes), recv_counts);
+  in_order.resize(at.size());
+  std::iota(in_order.begin(), in_order.end(), int64_t{0});
+  copy_rows(received_.data(), in_order, bytes_of(out), at, row_bytes_);
 }
 
 }  // namespace edgegnn::train

@@ -14,6 +14,10 @@
 // first layer to read in place. Every rank packs with the same int8 ranges
 // (compress_features), so codes mean the same on all of them.
 //
+// Rows are copied row by row into buffers reused from step to step: fresh
+// buffers of ~100 MB a step (Reddit, 4 parts) cost more in page faults than
+// the copying, on an emulated board four times more than the link.
+//
 // gather() is a collective: every rank calls it for every batch, in order.
 #pragma once
 
@@ -32,12 +36,16 @@ namespace edgegnn::train {
 
 class FeatureFetcher {
  public:
-  // Borrows `view` and `comm`.
-  FeatureFetcher(const PartView& view, comm::Communicator& comm);
+  // Borrows `view` and `comm`. `num_outputs`: how many gather() results may
+  // be alive at once (a step in use and those made ahead).
+  FeatureFetcher(const PartView& view, comm::Communicator& comm, int num_outputs);
 
   // The rows of `nodes` (global ids), (nodes.size(), num_features), stored as
-  // the part's features are.
+  // the part's features are. The result is a view of a buffer reused by the
+  // num_outputs-th next call: drop it before then.
   nn::FeatureMatrix gather(std::span<const int32_t> nodes);
+  // Frees the reused buffers (before evaluation, which needs the memory).
+  void release_buffers();
 
   // A collective. Caches the rows of the first of `ranked` (remote global ids,
   // most wanted first) that `bytes` hold, in place of any cached before.
@@ -51,6 +59,8 @@ class FeatureFetcher {
   // `positions`.
   void fetch_remote(const std::vector<std::vector<int32_t>>& asks,
                     const std::vector<std::vector<int64_t>>& positions, nn::FeatureMatrix& out);
+  // The next output buffer, viewed as `num_rows` rows.
+  torch::Tensor next_output(int64_t num_rows);
 
   const PartView& view_;
   comm::Communicator& comm_;
@@ -59,6 +69,9 @@ class FeatureFetcher {
   int64_t row_bytes_ = 0;                          // bytes of one stored row
   std::unordered_map<int32_t, int32_t> cache_row_;  // cached global id -> cache row
   nn::FeatureMatrix cache_rows_;
+  std::vector<torch::Tensor> outputs_;  // gather()'s buffers, used in turn
+  size_t next_output_ = 0;
+  std::vector<std::byte> send_, received_;
 };
 
 }  // namespace edgegnn::train

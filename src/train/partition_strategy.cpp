@@ -297,7 +297,8 @@ PartitionStrategy::PartitionStrategy(const PartView& view, TrainingState& state,
       loader_comm_(options.levers.sampler_queue_depth > 0 ? comm.open_channel() : comm),
       sampler_(view, sample::SamplerOptions{options.fanouts, options.seed, options.threads},
                loader_comm_),
-      fetcher_(view, loader_comm_),
+      // A step computing and those made ahead hold the fetcher's buffers.
+      fetcher_(view, loader_comm_, options.levers.sampler_queue_depth + 1),
       buckets_(state.model->parameters(), options.gradient_bucket_bytes, comm),
       eval_rows_(view, comm) {
   const graph::Graph& part = view.part;
@@ -351,6 +352,7 @@ EpochStats PartitionStrategy::run_epoch(int64_t epoch, runtime::Progress& progre
     stats = run_minibatch_epoch(source, state_, epoch, progress, [this] { buckets_.finish(); },
                                 comm_);
   }
+  fetcher_.release_buffers();
   if (options_.evaluates_after(epoch)) fetcher_.release_cache();
   return stats;
 }
