@@ -61,9 +61,9 @@ void FeatureFetcher::release_cache() {
 torch::Tensor FeatureFetcher::next_output(int64_t num_rows) {
   torch::Tensor& buffer = outputs_[next_output_];
   next_output_ = (next_output_ + 1) % outputs_.size();
-  // An eighth to spare, so that slightly larger batches reuse it too.
+  // Grown to the largest batch so far: a board has no memory to spare.
   if (!buffer.defined() || buffer.size(0) < num_rows)
-    buffer = torch::empty({num_rows + num_rows / 8, num_features_}, features_.values().options());
+    buffer = torch::empty({num_rows, num_features_}, features_.values().options());
   return buffer.narrow(0, 0, num_rows);
 }
 
@@ -116,8 +116,8 @@ void FeatureFetcher::fetch_remote(const std::vector<std::vector<int32_t>>& asks,
   // Rows travel as their stored bytes, whatever the dtype.
   const auto send_bytes = static_cast<size_t>(rows.size() * row_bytes_);
   const auto recv_bytes = static_cast<size_t>(at.size() * row_bytes_);
-  if (send_.size() < send_bytes) send_.resize(send_bytes + send_bytes / 8);
-  if (received_.size() < recv_bytes) received_.resize(recv_bytes + recv_bytes / 8);
+  if (send_.size() < send_bytes) send_.resize(send_bytes);
+  if (received_.size() < recv_bytes) received_.resize(recv_bytes);
   std::vector<int64_t> in_order(rows.size());
   std::iota(in_order.begin(), in_order.end(), int64_t{0});
   copy_rows(bytes_of(features_), rows, send_.data(), in_order, row_bytes_);
