@@ -3,7 +3,6 @@
 #pragma once
 
 #include <gtest/gtest.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <functional>
@@ -13,14 +12,15 @@
 #include <vector>
 
 #include "comm/communicator.h"
+#include "runtime/launcher.h"
 
 namespace edgegnn::test {
 
 // Runs `body(rank, comm)` on `ranks` threads and fails the test with each
 // rank's error, if any.
 inline void on_ranks(int ranks, const std::function<void(int, comm::Communicator&)>& body) {
-  static int next_port = 20000 + getpid() % 20000;
-  const int port = next_port++;
+  // Asked of the OS: ctest runs test processes side by side.
+  const int port = runtime::find_free_port("127.0.0.1");
   std::vector<std::thread> threads;
   std::vector<std::string> errors(ranks);
   for (int r = 0; r < ranks; ++r)
