@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <numeric>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -12,11 +11,19 @@ namespace edgegnn::train {
 
 namespace {
 
-// out row at[i] = from row rows[i]; rows of `row_bytes` bytes.
-void copy_rows(const std::byte* from, std::span<const int64_t> rows, std::byte* out,
+// Row at(i) of `out` = row from(i) of `in`, for i < count; rows of `row_bytes`.
+template <typename From, typename At>
+void copy_rows(const std::byte* in, From from, std::byte* out, At at, size_t count,
+               int64_t row_bytes) {
+  for (size_t i = 0; i < count; ++i)
+    std::memcpy(out + at(i) * row_bytes, in + from(i) * row_bytes, row_bytes);
+}
+
+// Rows `rows` of `in` to rows `at` of `out`.
+void copy_rows(const std::byte* in, std::span<const int64_t> rows, std::byte* out,
                std::span<const int64_t> at, int64_t row_bytes) {
-  for (size_t i = 0; i < rows.size(); ++i)
-    std::memcpy(out + at[i] * row_bytes, from + rows[i] * row_bytes, row_bytes);
+  copy_rows(in, [&](size_t i) { return rows[i]; }, out, [&](size_t i) { return at[i]; },
+            rows.size(), row_bytes);
 }
 
 const std::byte* bytes_of(const nn::FeatureMatrix& m) {
@@ -118,14 +125,13 @@ void FeatureFetcher::fetch_remote(const std::vector<std::vector<int32_t>>& asks,
   const auto recv_bytes = static_cast<size_t>(at.size() * row_bytes_);
   if (send_.size() < send_bytes) send_.resize(send_bytes);
   if (received_.size() < recv_bytes) received_.resize(recv_bytes);
-  std::vector<int64_t> in_order(rows.size());
-  std::iota(in_order.begin(), in_order.end(), int64_t{0});
-  copy_rows(bytes_of(features_), rows, send_.data(), in_order, row_bytes_);
+  auto in_order = [](size_t i) { return static_cast<int64_t>(i); };
+  copy_rows(bytes_of(features_), [&](size_t i) { return rows[i]; }, send_.data(), in_order,
+            rows.size(), row_bytes_);
   comm_.alltoallv<std::byte>(std::span<const std::byte>(send_.data(), send_bytes), send_counts,
                              std::span<std::byte>(received_.data(), recv_bytes), recv_counts);
-  in_order.resize(at.size());
-  std::iota(in_order.begin(), in_order.end(), int64_t{0});
-  copy_rows(received_.data(), in_order, bytes_of(out), at, row_bytes_);
+  copy_rows(received_.data(), in_order, bytes_of(out), [&](size_t i) { return at[i]; }, at.size(),
+            row_bytes_);
 }
 
 }  // namespace edgegnn::train
