@@ -191,6 +191,7 @@ TEST(Cli, PartitionTrainsAsSingleAndEvaluatesAsTheWholeGraphDoes) {
                                        checkpoint.string());
     ASSERT_FALSE(run.is_null()) << backend;
     EXPECT_EQ(run["strategy"], "partition");
+    EXPECT_EQ(run["feature_dtype"], "float16") << "partition's default";
     EXPECT_NEAR(run["last_test_acc"].get<double>(), single["last_test_acc"].get<double>(), 0.05)
         << backend;
     const auto& devices = run["per_device"];
@@ -198,8 +199,9 @@ TEST(Cli, PartitionTrainsAsSingleAndEvaluatesAsTheWholeGraphDoes) {
     EXPECT_EQ(devices[0]["parameter_checksum"], devices[1]["parameter_checksum"]) << backend;
     EXPECT_GT(devices[1]["training_bytes_sent"].get<int64_t>(), 0) << backend;
     // Layer-wise inference over the parts, halos exchanged, gives what the
-    // whole graph gives with the same weights.
-    CommandResult eval = edgegnn("eval --dataset synthetic-tiny --checkpoint " + checkpoint.string());
+    // whole graph gives with the same weights and features.
+    CommandResult eval = edgegnn("eval --dataset synthetic-tiny --feature-dtype float16 --checkpoint " +
+                                 checkpoint.string());
     ASSERT_EQ(eval.exit_code, 0) << eval.output;
     EXPECT_NE(eval.output.find(fmt::format("val {:.4f} test {:.4f}",
                                            run["last_val_acc"].get<double>(),

@@ -62,7 +62,7 @@ struct TrainArgs {
   std::string bucket_size = "25MiB";  // --bucket-size SIZE
   std::string placement;  // --placement ROLE:RANK,... (pipeline)
   std::string feature_cache;  // --feature-cache SIZE (partition); "" = 0, or sized to the budget
-  std::string feature_dtype = "float32";  // --feature-dtype float32 | float16 | int8
+  std::string feature_dtype;  // --feature-dtype float32 | float16 | int8; "": the strategy's default
   std::string enforce_memory;  // --enforce-memory cgroup
   std::string emulate;         // --emulate BOARD[,BOARD...] (runtime/board.h), "" = loopback
   double comm_timeout_seconds = 60;

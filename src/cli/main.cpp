@@ -86,8 +86,8 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
                   "partition: remote feature rows kept while training, those sampled most often, "
                   "e.g. 64MiB (default 0, or sized to --memory-budget)");
   cmd->add_option("--feature-dtype", args.feature_dtype,
-                  "float32 | float16 | int8: features held and sent compressed, widened per batch")
-      ->default_val("float32");
+                  "float32 | float16 | int8: features held and sent compressed, widened per batch "
+                  "(default float32; partition: float16)");
   cmd->add_option("--devices", args.devices,
                   "devices; with no host settings, emulated as local workers on loopback")
       ->default_val(1);

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "test_support/datasets.h"
@@ -35,6 +36,32 @@ TEST(PlanCli, PlansEveryStrategyPerRankAndRecommendsOne) {
   EXPECT_EQ(plan["recommended"], "");
   EXPECT_GT(pipeline["ranks"][0]["structure_bytes"].get<int64_t>(), 0);
   EXPECT_EQ(pipeline["ranks"][0]["features_bytes"].get<int64_t>(), 0);
+}
+
+// Each strategy is planned with its own default feature dtype (partition's
+// rows cross the link: float16), unless --feature-dtype fixes one for all.
+TEST(PlanCli, PlansEachStrategyWithItsDefaultFeatureDtype) {
+  auto planned = [](const std::string& flags) {
+    CommandResult run = edgegnn("plan --dataset synthetic-tiny --devices 2 --json" + flags);
+    EXPECT_EQ(run.exit_code, 0) << run.output;
+    std::map<std::string, nlohmann::json> by_strategy;
+    const auto plan = nlohmann::json::parse(run.output);
+    for (const auto& s : plan["strategies"])
+      by_strategy[s["strategy"].get<std::string>()] = s;
+    return by_strategy;
+  };
+  auto defaults = planned("");
+  EXPECT_EQ(defaults["data"]["feature_dtype"], "float32");
+  EXPECT_EQ(defaults["partition"]["feature_dtype"], "float16");
+  auto int8 = planned(" --feature-dtype int8");
+  EXPECT_EQ(int8["data"]["feature_dtype"], "int8");
+  EXPECT_EQ(int8["partition"]["feature_dtype"], "int8");
+  // Half the bytes per row: the features it holds and sends shrink.
+  auto f32 = planned(" --feature-dtype float32");
+  const auto& half = defaults["partition"]["ranks"][0];
+  const auto& full = f32["partition"]["ranks"][0];
+  EXPECT_EQ(2 * half["features_bytes"].get<int64_t>(), full["features_bytes"].get<int64_t>());
+  EXPECT_LT(half["bytes_sent_per_epoch"].get<int64_t>(), full["bytes_sent_per_epoch"].get<int64_t>());
 }
 
 // The planner's bytes for data parallelism are what the run sends.
@@ -84,8 +111,8 @@ TEST(PlanCli, TrainRunsWithTheLeversSizedToItsBudget) {
   CommandResult run = edgegnn("train " + run_flags + " --epochs 1 --memory-budget " + budget +
                               " --metrics-out " + metrics.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("with --eval-chunk 8192 --eval-order project-first --sampler-queue 1 "
-                            "(sized to fit)"),
+  EXPECT_NE(run.output.find("with --feature-dtype float32 --eval-chunk 8192 --eval-order "
+                            "project-first --sampler-queue 1 (sized to fit)"),
             std::string::npos)
       << run.output;
   EXPECT_EQ(run.output.find("warning"), std::string::npos) << run.output;

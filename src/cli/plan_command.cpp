@@ -40,7 +40,7 @@ train::TrainOptions with_model_shape(train::TrainOptions o, const train::PlanGra
 
 train::FixedLevers given_levers(const TrainArgs& args) {
   return {args.eval_chunk.has_value(), !args.eval_order.empty(), args.sampler_queue.has_value(),
-          !args.feature_cache.empty()};
+          !args.feature_cache.empty(), !args.feature_dtype.empty()};
 }
 
 void run_plan(PlanArgs& args) {

@@ -155,7 +155,8 @@ void prepare_train_options(TrainArgs& args) {
   o.gradient_bucket_bytes = runtime::parse_size(args.bucket_size, "--bucket-size");
   if (!args.feature_cache.empty())
     o.levers.feature_cache_bytes = runtime::parse_size(args.feature_cache, "--feature-cache");
-  o.feature_dtype = graph::parse_feature_dtype(args.feature_dtype);
+  o.feature_dtype = args.feature_dtype.empty() ? entry.feature_dtype
+                                                : graph::parse_feature_dtype(args.feature_dtype);
   o.decay_first_layer_only = args.weight_decay_layers == "first";
   o.progress = !args.quiet;
   if (args.eval_chunk) o.levers.eval_chunk_nodes = *args.eval_chunk;

@@ -175,19 +175,22 @@ Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRe
   int64_t largest_halo = halo;
   if (request.partition)
     for (const auto& part : request.partition->parts) largest_halo = std::max(largest_halo, part.num_halo);
-  const int64_t max_cache =
-      largest_halo * PlanContext(graph, options, request, plan.shape, halo).row_bytes();
   for (const StrategyEntry* entry : entries) {
     // A lever the user left unset starts at the strategy's default.
     MemoryLevers start = options.levers;
     if (!request.fixed.eval_project_first) start.eval_project_first = entry->eval_project_first;
     if (!request.fixed.sampler_queue_depth) start.sampler_queue_depth = entry->sampler_queue_depth;
+    TrainOptions entry_options = options;
+    if (!request.fixed.feature_dtype) entry_options.feature_dtype = entry->feature_dtype;
+    const int64_t max_cache =
+        largest_halo * PlanContext(graph, entry_options, request, plan.shape, halo).row_bytes();
     std::optional<StrategyPlan> chosen;
     for (const MemoryLevers& levers : lever_candidates(start, request, *entry, max_cache)) {
-      TrainOptions o = options;
+      TrainOptions o = entry_options;
       o.levers = levers;
       StrategyPlan p;
       p.strategy = entry->name;
+      p.feature_dtype = o.feature_dtype;
       p.levers = levers;
       p.devices = entry->max_devices == 1 ? 1 : request.devices;
       if (entry->supports(o.model.kind))
@@ -280,6 +283,7 @@ nlohmann::json plan_json(const Plan& plan) {
                       {"note", s.note},
                       {"largest_peak_bytes", s.largest_peak()},
                       {"largest_bytes_sent_per_epoch", s.largest_bytes_sent()},
+                      {"feature_dtype", graph::feature_dtype_name(s.feature_dtype)},
                       {"levers",
                        {{"eval_chunk_nodes", s.levers.eval_chunk_nodes},
                         {"eval_order", eval_order_name(s.levers.eval_project_first)},
@@ -309,7 +313,8 @@ nlohmann::json plan_json(const Plan& plan) {
 }
 
 std::string lever_flags(const StrategyPlan& s) {
-  return lever_flags(strategy_entry(s.strategy), s.levers);
+  return fmt::format("--feature-dtype {} {}", graph::feature_dtype_name(s.feature_dtype),
+                     lever_flags(strategy_entry(s.strategy), s.levers));
 }
 
 std::string describe_misfit(const Plan& plan, const StrategyPlan& s) {

@@ -86,6 +86,7 @@ struct RankPlan {
 struct StrategyPlan {
   std::string strategy;
   int devices = 1;
+  graph::FeatureDtype feature_dtype = graph::FeatureDtype::kFloat32;  // given or the default
   MemoryLevers levers;        // as planned: given, default, or sized to the budget
   bool levers_sized = false;  // some differ from those asked for, to fit
   std::vector<RankPlan> ranks;
@@ -101,6 +102,7 @@ struct StrategyPlan {
 struct FixedLevers {
   bool eval_chunk_nodes = false, eval_project_first = false, sampler_queue_depth = false,
        feature_cache_bytes = false;
+  bool feature_dtype = false;  // not a lever, but each strategy has its default
 };
 
 struct PlanRequest {
@@ -147,7 +149,8 @@ Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRe
 std::string format_plan(const Plan& plan);
 nlohmann::json plan_json(const Plan& plan);
 
-// The levers as `train` flags, those that apply to the strategy.
+// The plan's settings as `train` flags: the feature dtype, and the levers
+// that apply to the strategy.
 std::string lever_flags(const StrategyPlan& strategy);
 
 // The refusal of `train --memory-budget` for a plan that does not fit: one

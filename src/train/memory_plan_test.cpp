@@ -232,7 +232,8 @@ TEST(MemoryPlan, SizesTheLeversToTheBudget) {
   EXPECT_FALSE(kept.fits(k));
   // What it shows is the smallest it tried: the smallest chunk.
   EXPECT_EQ(k.levers.eval_chunk_nodes, 512);
-  EXPECT_NE(describe_misfit(kept, k).find("even with --eval-chunk 512 --eval-order project-first"),
+  EXPECT_NE(describe_misfit(kept, k).find("even with --feature-dtype float32 --eval-chunk 512 --eval-order "
+                                          "project-first"),
             std::string::npos)
       << describe_misfit(kept, k);
 }

@@ -52,6 +52,10 @@ const std::vector<StrategyEntry>& strategy_entries() {
        // A step made ahead holds its fetched input rows (~130 MB on Reddit,
        // 4 parts): one hides the transfers, a second would cost a board that.
        .sampler_queue_depth = 1,
+       // Its feature rows cross the link every step: float16 halves the bytes
+       // and the memory they take (their cache holds twice the rows), and
+       // learns what float32 does (bench/results/partition-link-*.json).
+       .feature_dtype = graph::FeatureDtype::kFloat16,
        .make = PartitionStrategy::make,
        .estimate = PartitionStrategy::estimate},
   };

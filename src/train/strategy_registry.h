@@ -38,6 +38,7 @@ struct StrategyEntry {
   LeverUse levers;
   bool eval_project_first = true;  // the default --eval-order
   int sampler_queue_depth = 2;     // the default --sampler-queue
+  graph::FeatureDtype feature_dtype = graph::FeatureDtype::kFloat32;  // the default --feature-dtype
   // A collective where the strategy has a communicator.
   std::unique_ptr<Strategy> (*make)(const StrategyInputs& inputs);
   // Each rank's plan, or none with `note` saying why it cannot run.
