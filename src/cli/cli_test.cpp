@@ -198,6 +198,7 @@ TEST(Cli, PartitionTrainsAsSingleAndEvaluatesAsTheWholeGraphDoes) {
     ASSERT_EQ(devices.size(), 2u);
     EXPECT_EQ(devices[0]["parameter_checksum"], devices[1]["parameter_checksum"]) << backend;
     EXPECT_GT(devices[1]["training_bytes_sent"].get<int64_t>(), 0) << backend;
+    EXPECT_GT(devices[1]["training_cpu_seconds"].get<double>(), 0) << backend;
     // Layer-wise inference over the parts, halos exchanged, gives what the
     // whole graph gives with the same weights and features.
     CommandResult eval = edgegnn("eval --dataset synthetic-tiny --feature-dtype float16 --checkpoint " +

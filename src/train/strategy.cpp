@@ -2,6 +2,7 @@
 
 #include <bit>
 
+#include "core/clock.h"
 #include "core/error.h"
 #include "core/random.h"
 #include "runtime/memory_meter.h"
@@ -24,9 +25,11 @@ EpochStats Strategy::train_epoch(int64_t epoch, runtime::Progress& progress) {
                                  static_cast<uint64_t>(rank()))
                          .next());
   const int64_t sent_before = comm_ ? comm_->bytes_sent() : 0;
+  const double cpu_before = process_cpu_seconds();
   state_.model->train();
   EpochStats stats = in_context([&] { return run_epoch(epoch, progress); });
   if (comm_) training_bytes_sent_ += comm_->bytes_sent() - sent_before;
+  training_cpu_seconds_ += process_cpu_seconds() - cpu_before;
   return stats;
 }
 
@@ -50,6 +53,7 @@ std::vector<DeviceReport> Strategy::device_reports() const {
   mine.role = role();
   mine.peak_rss_bytes = runtime::peak_rss_bytes();
   mine.parameter_checksum = parameter_checksum(state_.model);
+  mine.training_cpu_seconds = training_cpu_seconds_;
   if (comm_) {
     mine.bytes_sent = comm_->bytes_sent();
     mine.bytes_received = comm_->bytes_received();
@@ -62,7 +66,8 @@ std::vector<DeviceReport> Strategy::device_reports() const {
                               std::bit_cast<int64_t>(mine.parameter_checksum),
                               std::bit_cast<int64_t>(mine.busy_seconds),
                               std::bit_cast<int64_t>(mine.idle_seconds),
-                              mine.training_bytes_sent};
+                              mine.training_bytes_sent,
+                              std::bit_cast<int64_t>(mine.training_cpu_seconds)};
   for (char c : mine.role) values.push_back(c);
   std::vector<DeviceReport> reports;
   for (const std::vector<int64_t>& v : comm_->all_gather(values)) {
@@ -75,7 +80,8 @@ std::vector<DeviceReport> Strategy::device_reports() const {
     report.busy_seconds = std::bit_cast<double>(v.at(4));
     report.idle_seconds = std::bit_cast<double>(v.at(5));
     report.training_bytes_sent = v.at(6);
-    for (size_t k = 7; k < v.size(); ++k) report.role.push_back(static_cast<char>(v[k]));
+    report.training_cpu_seconds = std::bit_cast<double>(v.at(7));
+    for (size_t k = 8; k < v.size(); ++k) report.role.push_back(static_cast<char>(v[k]));
     reports.push_back(report);
   }
   return reports;

@@ -73,6 +73,9 @@ struct DeviceReport {
   double busy_seconds = 0;
   double idle_seconds = 0;
   int64_t training_bytes_sent = 0;  // sent in training epochs (not evaluation)
+  // CPU seconds of all its threads in training epochs: devices sharing cores
+  // (emulated boards) are bound by their sum over the cores, not by one's.
+  double training_cpu_seconds = 0;
 };
 
 class Strategy {
@@ -122,6 +125,7 @@ class Strategy {
   auto in_context(Body&& body);
 
   int64_t training_bytes_sent_ = 0;
+  double training_cpu_seconds_ = 0;
 };
 
 }  // namespace edgegnn::train

@@ -167,6 +167,7 @@ nlohmann::json metrics_json(const RunRecord& record, const TrainOptions& options
                           {"busy_seconds", d.busy_seconds},
                           {"idle_seconds", d.idle_seconds},
                           {"training_bytes_sent", d.training_bytes_sent},
+                          {"training_cpu_seconds", d.training_cpu_seconds},
                           {"memory_budget_bytes", d.memory_budget_bytes
                                                       ? nlohmann::json(*d.memory_budget_bytes)
                                                       : nlohmann::json(nullptr)}});
