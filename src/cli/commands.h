@@ -102,6 +102,18 @@ void run_plan(PlanArgs& args);
 // to load it for the plan.
 std::vector<std::string> fit_plan_to_budget(TrainArgs& args, const graph::Graph* graph);
 
+struct LaunchArgs {
+  std::string hosts;                          // --hosts FILE (runtime/hostfile.h)
+  std::string ssh = "ssh -o BatchMode=yes";   // --ssh: the client and its options
+  std::string remote_edgegnn = "edgegnn";     // --remote-edgegnn: the binary on the hosts
+  int master_port = 29500;                    // --master-port, on the first host
+  bool quiet = false;
+  std::vector<std::string> command;           // after --: train ARGS...
+};
+// Starts one worker per hostfile slot over ssh and relays them as the local
+// launcher does; returns the exit code.
+int run_launch(const LaunchArgs& args);
+
 struct EvalArgs {
   DatasetArgs data;
   std::string checkpoint;

@@ -177,6 +177,23 @@ int main(int argc, char** argv) {
     };
   });
 
+  LaunchArgs launch;
+  auto* launch_cmd = app.add_subcommand(
+      "launch", "Run 'train' on the hosts of a hostfile over ssh, one worker per slot");
+  launch_cmd->add_option("--hosts", launch.hosts,
+                         "hostfile: '[user@]host[:port] [slots]' a line, rank 0 on the first")
+      ->required();
+  launch_cmd->add_option("--ssh", launch.ssh, "the ssh client and its options")
+      ->default_val(launch.ssh);
+  launch_cmd->add_option("--remote-edgegnn", launch.remote_edgegnn, "edgegnn on the hosts")
+      ->default_val(launch.remote_edgegnn);
+  launch_cmd->add_option("--master-port", launch.master_port,
+                         "rank 0's port on the first host, open between the hosts")
+      ->default_val(launch.master_port);
+  launch_cmd->add_flag("--quiet", launch.quiet, "no launcher output (workers still report)");
+  launch_cmd->add_option("command", launch.command, "after --: train and its flags")->required();
+  launch_cmd->callback([&] { run = [&] { exit_code = run_launch(launch); }; });
+
   PlanArgs plan;
   auto* plan_cmd = app.add_subcommand(
       "plan", "Estimate each device's peak memory per strategy, before a run, against a budget");

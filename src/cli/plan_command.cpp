@@ -3,7 +3,7 @@
 #include "cli/commands.h"
 #include "core/error.h"
 #include "graph/dataset.h"
-#include "partition/partition_book.h"
+#include "partition/open_partition.h"
 #include "runtime/board.h"
 #include "runtime/size.h"
 #include "train/memory_plan.h"
@@ -16,18 +16,6 @@ namespace {
 graph::Graph load_for_plan(const train::TrainOptions& o) {
   return graph::load_dataset(o.dataset, o.root,
                              {.seed = o.seed, .num_threads = o.threads, .parts = {true, false}});
-}
-
-// A partition's counts and per-part figures stand in for the graph, which a
-// device training on parts may not hold whole.
-train::PlanGraph partition_graph(const partition::PartitionBook& book) {
-  train::PlanGraph g;
-  g.num_nodes = book.dataset.num_nodes;
-  g.num_edges = book.dataset.num_edges;
-  g.num_features = book.dataset.num_features;
-  g.num_classes = book.dataset.num_classes;
-  for (const auto& part : book.summary.parts) g.num_train += part.num_train;
-  return g;
 }
 
 train::TrainOptions with_model_shape(train::TrainOptions o, const train::PlanGraph& g) {
@@ -98,9 +86,11 @@ std::vector<std::string> fit_plan_to_budget(TrainArgs& args, const graph::Graph*
   std::optional<graph::Graph> loaded;
   train::PlanGraph plan_graph;
   if (train::strategy_entry(args.strategy).reads_partition) {
-    const partition::PartitionBook book = partition::open_partition_book(o.root);
-    request.partition = book.summary;
-    plan_graph = partition_graph(book);
+    request.partition = partition::open_partition_book(o.root).summary;
+    // This machine holds every part (the local launcher checked): the plan
+    // samples real batches from them joined, as `plan --partition` does from
+    // the whole graph, instead of estimating their shape.
+    plan_graph = train::PlanGraph::of(loaded.emplace(partition::join_parts(o.root)));
   } else {
     if (!graph) graph = &loaded.emplace(load_for_plan(o));
     plan_graph = train::PlanGraph::of(*graph);

@@ -61,4 +61,43 @@ Partition open_partition(const fs::path& dir, const PartitionOpenOptions& option
   return p;
 }
 
+graph::Graph join_parts(const fs::path& dir) {
+  const PartitionBook book = open_partition_book(dir);
+  graph::Graph whole;
+  whole.name = book.dataset.name;
+  whole.num_nodes = book.dataset.num_nodes;
+  whole.num_features = book.dataset.num_features;
+  whole.num_classes = static_cast<int32_t>(book.dataset.num_classes);
+  whole.has_features = false;
+  std::vector<int64_t> rowptr{0};
+  std::vector<int32_t> col, labels;
+  std::vector<uint8_t> train, val, test;
+  rowptr.reserve(whole.num_nodes + 1);
+  col.reserve(book.dataset.num_edges);
+  for (int k = 0; k < book.num_parts; ++k) {
+    PartitionOpenOptions options;
+    options.part = k;
+    options.graph.parts.features = false;
+    const graph::Graph part = open_partition(dir, options).graph;
+    // Parts own consecutive id ranges in order: their rows follow each other.
+    for (int64_t v = 1; v <= part.num_nodes; ++v)
+      rowptr.push_back(static_cast<int64_t>(col.size()) + part.rowptr[v]);
+    col.insert(col.end(), part.col.span().begin(), part.col.span().end());
+    labels.insert(labels.end(), part.labels.span().begin(), part.labels.span().end());
+    train.insert(train.end(), part.train_mask.span().begin(), part.train_mask.span().end());
+    val.insert(val.end(), part.val_mask.span().begin(), part.val_mask.span().end());
+    test.insert(test.end(), part.test_mask.span().begin(), part.test_mask.span().end());
+  }
+  check(static_cast<int64_t>(rowptr.size()) == whole.num_nodes + 1,
+        "partition {}: its parts hold {} nodes, its book {}", dir.string(), rowptr.size() - 1,
+        whole.num_nodes);
+  whole.rowptr = graph::Buffer<int64_t>(std::move(rowptr));
+  whole.col = graph::Buffer<int32_t>(std::move(col));
+  whole.labels = graph::Buffer<int32_t>(std::move(labels));
+  whole.train_mask = graph::Buffer<uint8_t>(std::move(train));
+  whole.val_mask = graph::Buffer<uint8_t>(std::move(val));
+  whole.test_mask = graph::Buffer<uint8_t>(std::move(test));
+  return whole;
+}
+
 }  // namespace edgegnn::partition

@@ -50,4 +50,10 @@ struct Partition {
 
 Partition open_partition(const std::filesystem::path& dir, const PartitionOpenOptions& options);
 
+// The whole graph's structure, labels and split masks, joined from every part
+// (without features): what a machine holding the whole partition, such as a
+// local launcher, samples real batches from to plan a run on the parts. Node
+// ids are the partition's (global) ids.
+graph::Graph join_parts(const std::filesystem::path& dir);
+
 }  // namespace edgegnn::partition

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <nlohmann/json.hpp>
 
@@ -66,6 +67,30 @@ TEST_F(OpenPartition, OpensTheBookAndOnlyItsOwnPart) {
   for (int64_t i = 0; i < p.graph.num_nodes; ++i)
     EXPECT_EQ(p.graph.global_id(i), p.book.offsets[2] + i);
   EXPECT_EQ(p.memory_bytes(), p.book.memory_bytes() + p.graph.memory_bytes());
+}
+
+// Joined, the parts are the whole graph in the partition's ids: every node's
+// in-neighbours and split, renumbered.
+TEST_F(OpenPartition, JoinedPartsAreTheWholeGraphRenumbered) {
+  const graph::Graph g = graph::generate_synthetic(graph::synthetic_preset("tiny"), {.seed = 0});
+  PartitionOptions options;
+  options.num_parts = 4;
+  options.method = PartitionMethod::kMetis;
+  const std::vector<int32_t> new_id = range_ids(partition_nodes(g, options), 4);
+  const graph::Graph whole = join_parts(dir_);
+  ASSERT_EQ(whole.num_nodes, g.num_nodes);
+  ASSERT_EQ(whole.num_edges(), g.num_edges());
+  EXPECT_FALSE(whole.has_features);
+  for (int64_t v = 0; v < g.num_nodes; ++v) {
+    const int32_t w = new_id[v];
+    std::vector<int32_t> expected;
+    for (int32_t u : g.in_neighbors(v)) expected.push_back(new_id[u]);
+    std::sort(expected.begin(), expected.end());
+    const auto got = whole.in_neighbors(w);
+    EXPECT_EQ(std::vector<int32_t>(got.begin(), got.end()), expected) << v;
+    EXPECT_EQ(whole.train_mask[w], g.train_mask[v]) << v;
+    EXPECT_EQ(whole.labels[w], g.labels[v]) << v;
+  }
 }
 
 TEST_F(OpenPartition, MapsOnlyTheArraysAsked) {

@@ -151,6 +151,7 @@ std::vector<std::string> worker_environment(const std::map<std::string, std::str
 struct Worker {
   WorkerResult result;
   int out_fd = -1, err_fd = -1;    // read ends, -1 once drained
+  int in_fd = -1;                  // hold_stdin: the write end of its stdin, -1 once closed
   std::string out_line, err_line;  // the unfinished line of each stream
   bool reaped = false;
   std::optional<MemoryCgroup> cgroup;
@@ -167,7 +168,10 @@ class Launch {
   }
   ~Launch() {
     kill_all_now();
-    for (Worker& worker : workers_) close_streams(worker);
+    for (Worker& worker : workers_) {
+      close_streams(worker);
+      close_stdin(worker);
+    }
   }
 
   void start(int rank, const std::optional<CgroupParent>& cgroup_parent);
@@ -182,6 +186,7 @@ class Launch {
   void read_stream(Worker& worker, bool is_err);
   void emit(const Worker& worker, bool is_err, std::string_view line);
   void close_streams(Worker& worker);
+  void close_stdin(Worker& worker);
 
   const LaunchOptions& options_;
   const std::string master_addr_;
@@ -212,9 +217,12 @@ void Launch::start(int rank, const std::optional<CgroupParent>& cgroup_parent) {
 
   // Everything the child needs is built before fork: after it, the child may
   // only make async-signal-safe calls (the parent may have other threads).
-  const std::string program = resolve_program(options_.argv[0]);
+  const std::vector<std::string> command =
+      options_.command ? options_.command(rank, overrides) : options_.argv;
+  check(!command.empty(), "launcher: no command for rank {}", rank);
+  const std::string program = resolve_program(command[0]);
   std::vector<char*> argv;
-  for (const std::string& arg : options_.argv) argv.push_back(const_cast<char*>(arg.c_str()));
+  for (const std::string& arg : command) argv.push_back(const_cast<char*>(arg.c_str()));
   argv.push_back(nullptr);
   const std::vector<std::string> env = worker_environment(overrides);
   std::vector<char*> envp;
@@ -240,13 +248,18 @@ void Launch::start(int rank, const std::optional<CgroupParent>& cgroup_parent) {
            std::strerror(error));
     }
   }
-  int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1};
-  const int null_fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
-  if (null_fd < 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
+  int out[2] = {-1, -1}, err[2] = {-1, -1}, report[2] = {-1, -1}, in[2] = {-1, -1};
+  if (options_.hold_stdin) {
+    if (::pipe2(in, O_CLOEXEC) != 0) in[0] = in[1] = -1;
+  } else {
+    in[0] = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
+  }
+  const int stdin_fd = in[0];
+  if (stdin_fd < 0 || ::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0 ||
       ::pipe2(report, O_CLOEXEC) != 0) {
     const int error = errno;
-    for (int fd :
-         {null_fd, out[0], out[1], err[0], err[1], report[0], report[1], cgroup_fd, netns_fd})
+    for (int fd : {stdin_fd, in[1], out[0], out[1], err[0], err[1], report[0], report[1],
+                   cgroup_fd, netns_fd})
       if (fd >= 0) ::close(fd);
     fail("rank {}: cannot create pipes ({})", rank, std::strerror(error));
   }
@@ -273,7 +286,7 @@ void Launch::start(int rank, const std::optional<CgroupParent>& cgroup_parent) {
     sigset_t none;
     sigemptyset(&none);
     ::pthread_sigmask(SIG_SETMASK, &none, nullptr);
-    if (::dup2(null_fd, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0)
+    if (::dup2(stdin_fd, 0) < 0 || ::dup2(out[1], 1) < 0 || ::dup2(err[1], 2) < 0)
       child_fail(report[1], ChildFailure::kRedirect);
     ::execve(program.c_str(), argv.data(), envp.data());
     child_fail(report[1], ChildFailure::kExec);
@@ -281,10 +294,11 @@ void Launch::start(int rank, const std::optional<CgroupParent>& cgroup_parent) {
   const int fork_error = errno;
   if (pid > 0) ::setpgid(pid, pid);  // also here, so killpg works before the child ran
   ::pthread_sigmask(SIG_SETMASK, &old_mask, nullptr);
-  for (int fd : {null_fd, out[1], err[1], report[1], cgroup_fd, netns_fd})
+  for (int fd : {stdin_fd, out[1], err[1], report[1], cgroup_fd, netns_fd})
     if (fd >= 0) ::close(fd);
   worker.out_fd = out[0];
   worker.err_fd = err[0];
+  worker.in_fd = in[1];
   if (pid < 0) {
     ::close(report[0]);
     fail("rank {}: fork failed ({})", rank, std::strerror(fork_error));
@@ -328,8 +342,10 @@ void Launch::begin_stop() {
   if (stopping_) return;
   stopping_ = true;
   interrupts_at_stop_ = g_num_interrupts;
-  for (Worker& worker : workers_)
+  for (Worker& worker : workers_) {
     if (!worker.reaped) worker.result.stopped_by_launcher = true;
+    close_stdin(worker);
+  }
   signal_running(SIGTERM);
   kill_deadline_ = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                       std::chrono::duration<double>(options_.kill_grace_seconds));
@@ -346,8 +362,14 @@ void Launch::kill_all_now() {
   }
 }
 
+void Launch::close_stdin(Worker& worker) {
+  if (worker.in_fd >= 0) ::close(worker.in_fd);
+  worker.in_fd = -1;
+}
+
 void Launch::reap(Worker& worker, int status) {
   worker.reaped = true;
+  close_stdin(worker);
   // Whatever the worker left running in its process group goes with it.
   ::killpg(worker.result.pid, SIGKILL);
   WorkerResult& result = worker.result;
@@ -525,7 +547,7 @@ int find_free_port(const std::string& addr) {
 
 LaunchResult launch_local(const LaunchOptions& options) {
   check(options.num_workers >= 1, "launcher: need at least 1 worker, got {}", options.num_workers);
-  check(!options.argv.empty(), "launcher: no worker command given");
+  check(!options.argv.empty() || options.command, "launcher: no worker command given");
   check(options.kill_grace_seconds >= 0, "launcher: kill grace must be >= 0 s, got {}",
         options.kill_grace_seconds);
   check(!options.memory_limit_bytes || *options.memory_limit_bytes > 0,

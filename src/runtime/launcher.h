@@ -47,6 +47,7 @@
 
 #include <cstdint>
 #include <cstdio>
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -63,6 +64,15 @@ struct LaunchOptions {
   // The worker command, argv[0] looked up in PATH like execvp. E.g. the
   // edgegnn train command line; workers see kWorkerEnv set.
   std::vector<std::string> argv;
+  // Instead of argv: rank k's command, given the variables its worker is to
+  // see (RANK, WORLD_SIZE, MASTER_ADDR, ...), for a command that starts the
+  // worker elsewhere and must pass them on (ssh to a host).
+  std::function<std::vector<std::string>(int rank, const std::map<std::string, std::string>& env)>
+      command;
+  // Each worker's stdin is a pipe the launcher holds open until it stops the
+  // worker (or ends), instead of /dev/null: a worker on another host, behind
+  // ssh, watches it to stop when the launcher goes.
+  bool hold_stdin = false;
   // Added to (or replacing in) every worker's environment.
   std::map<std::string, std::string> extra_env;
   // --enforce-memory cgroup: each worker runs in its own memory cgroup with
@@ -76,7 +86,8 @@ struct LaunchOptions {
   // Between SIGTERM and SIGKILL when stopping workers.
   double kill_grace_seconds = 5;
   std::string master_addr = "127.0.0.1";
-  // 0 picks a free port on master_addr (find_free_port).
+  // 0 picks a free port on master_addr (find_free_port), which must then be
+  // this machine's.
   int master_port = 0;
   // What each rank is, named with it in messages ("rank 2 (layer2+loss) was
   // killed by signal 9"); empty or shorter than num_workers: no names.

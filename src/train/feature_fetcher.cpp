@@ -46,16 +46,29 @@ void FeatureFetcher::fill_cache(std::span<const int32_t> ranked, int64_t bytes) 
   check(bytes >= 0, "--feature-cache: {} bytes is negative", bytes);
   release_cache();
   const size_t keep = std::min<size_t>(ranked.size(), row_bytes_ > 0 ? bytes / row_bytes_ : 0);
-  std::vector<std::vector<int32_t>> asks(comm_.size());
-  std::vector<std::vector<int64_t>> positions(comm_.size());
-  for (size_t i = 0; i < keep; ++i) {
-    const int p = view_.owner(ranked[i]);
-    check(p != comm_.rank(), "rank {}: node {} to cache is its own", comm_.rank(), ranked[i]);
-    asks[p].push_back(ranked[i]);
-    positions[p].push_back(static_cast<int64_t>(i));
-  }
   cache_rows_ = features_.empty_like(static_cast<int64_t>(keep));
-  fetch_remote(asks, positions, cache_rows_);
+  // In rounds of a few MiB, so that the rows in transit (sent for others and
+  // received) stay small beside the cache; every rank takes as many rounds
+  // as the one with the most rows to fetch.
+  constexpr int64_t kRoundBytes = 16 << 20;
+  const auto round_rows =
+      static_cast<size_t>(std::max<int64_t>(1, kRoundBytes / std::max<int64_t>(1, row_bytes_)));
+  int64_t rounds = 0;
+  for (const auto& theirs : comm_.all_gather({static_cast<int64_t>(keep)}))
+    rounds = std::max<int64_t>(rounds, (theirs.at(0) + round_rows - 1) / round_rows);
+  for (int64_t round = 0; round < rounds; ++round) {
+    std::vector<std::vector<int32_t>> asks(comm_.size());
+    std::vector<std::vector<int64_t>> positions(comm_.size());
+    for (size_t i = round * round_rows; i < std::min(keep, (round + 1) * round_rows); ++i) {
+      const int p = view_.owner(ranked[i]);
+      check(p != comm_.rank(), "rank {}: node {} to cache is its own", comm_.rank(), ranked[i]);
+      asks[p].push_back(ranked[i]);
+      positions[p].push_back(static_cast<int64_t>(i));
+    }
+    fetch_remote(asks, positions, cache_rows_);
+  }
+  send_ = {};
+  received_ = {};
   cache_row_.reserve(keep);
   for (size_t i = 0; i < keep; ++i) cache_row_.emplace(ranked[i], static_cast<int32_t>(i));
 }

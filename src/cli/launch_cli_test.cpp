@@ -1,0 +1,117 @@
+// End-to-end tests of `edgegnn launch --hosts`: workers started through ssh,
+// here a stand-in ssh that runs the remote command on this machine in a
+// session of its own, as a host would: the launcher reaches its workers only
+// through ssh, and stops them only by closing their stdin.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "runtime/launcher.h"
+#include "test_support/datasets.h"
+
+namespace edgegnn {
+namespace {
+
+namespace fs = std::filesystem;
+using test::CommandResult;
+
+struct Rack {
+  fs::path dir, ssh, log;
+};
+
+// A hostfile of `hosts` and an ssh that logs each destination, fails as an
+// unreachable host does (exit 255) for `unreachable`, and else runs the
+// command with sh in a new session.
+Rack make_rack(const std::string& name, const std::string& hosts,
+               const std::string& unreachable = "none") {
+  Rack rack;
+  rack.dir = test::scratch_dir(name);
+  rack.log = rack.dir / "ssh.log";
+  rack.ssh = rack.dir / "ssh";
+  std::ofstream(rack.dir / "hosts") << hosts;
+  std::ofstream(rack.ssh) << "#!/bin/sh\n"
+                             "while [ $# -gt 2 ]; do case $1 in -o|-p) shift 2 ;; *) shift ;; esac; done\n"
+                             "echo \"$1\" >> " << rack.log.string() << "\n"
+                             "[ \"$1\" = " << unreachable << " ] && { echo \"ssh: connect to host $1: "
+                             "No route to host\" >&2; exit 255; }\n"
+                             "exec setsid -w sh -c \"$2\"\n";
+  fs::permissions(rack.ssh, fs::perms::owner_all);
+  return rack;
+}
+
+std::string launch_flags(const Rack& rack) {
+  return "launch --quiet --hosts " + (rack.dir / "hosts").string() + " --ssh " + rack.ssh.string() +
+         " --remote-edgegnn " + test::edgegnn_binary() + " --master-port " +
+         std::to_string(runtime::find_free_port("127.0.0.1"));
+}
+
+std::string read_file(const fs::path& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+TEST(Launch, RunsTrainOnEveryHostSlotAndBringsTheMetricsBack) {
+  const Rack rack = make_rack("launch-rack", "# two hosts, three ranks\nlocalhost\n127.0.0.1 2\n");
+  const fs::path metrics = rack.dir / "metrics.json";
+  CommandResult run = test::run_edgegnn(
+      launch_flags(rack) + " -- train --quiet --dataset synthetic-tiny --strategy data --epochs 2 "
+      "--metrics-out " + metrics.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(read_file(rack.log), "localhost\n127.0.0.1\n127.0.0.1\nlocalhost\n")
+      << "three workers, then the metrics fetched from rank 0's host";
+  const auto m = nlohmann::json::parse(read_file(metrics));
+  ASSERT_EQ(m["per_device"].size(), 3u);
+  EXPECT_EQ(m["per_device"][0]["parameter_checksum"], m["per_device"][2]["parameter_checksum"]);
+  EXPECT_EQ(m["epochs"].size(), 2u);
+}
+
+TEST(Launch, AnUnreachableHostStopsEveryWorkerAndIsNamed) {
+  const Rack rack = make_rack("launch-down", "localhost\n127.0.0.2\n127.0.0.1\n", "127.0.0.2");
+  // Ranks 0 and 2 start and wait for rank 1, which never comes.
+  const std::string marker = (rack.dir / "never").string();
+  const std::string pattern = (rack.dir / "[n]ever").string();  // matches no pgrep's own shell
+  const auto start = std::chrono::steady_clock::now();
+  CommandResult run = test::run_edgegnn(
+      launch_flags(rack) + " -- train --quiet --dataset synthetic-tiny --strategy data "
+      "--comm-timeout 300 --checkpoint " + marker);
+  EXPECT_EQ(run.exit_code, 255) << run.output;
+  EXPECT_NE(run.output.find("[rank 1] ssh: connect to host 127.0.0.2: No route to host"),
+            std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("edgegnn: error: rank 1 (127.0.0.2) exited with code 255\n"),
+            std::string::npos)
+      << run.output;
+  EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 60);
+  // The workers on the other hosts, outside the launcher's process groups,
+  // were stopped through their closed stdin.
+  std::string left;
+  for (int i = 0; i < 50; ++i) {
+    test::run_command("pgrep -f -- '" + pattern + "' || true", &left);
+    if (left.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  EXPECT_EQ(left, "") << "workers left running";
+}
+
+TEST(Launch, RefusesBadHostfilesAndLauncherFlagsInOneLine) {
+  const Rack rack = make_rack("launch-bad", "pi0\npi1 zero\n");
+  CommandResult run = test::run_edgegnn(launch_flags(rack) + " -- train --dataset synthetic-tiny");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.output, "edgegnn: error: " + (rack.dir / "hosts").string() +
+                            " line 2: 'zero' is not a positive number of slots\n");
+  std::ofstream(rack.dir / "hosts") << "pi0\n";
+  run = test::run_edgegnn(launch_flags(rack) + " -- train --dataset synthetic-tiny --devices 4");
+  EXPECT_EQ(run.output,
+            "edgegnn: error: launch: drop --devices from the train command: the hostfile sets it\n");
+  run = test::run_edgegnn(launch_flags(rack) + " -- plan --dataset synthetic-tiny");
+  EXPECT_EQ(run.output,
+            "edgegnn: error: launch: give the run after --, as 'edgegnn launch --hosts FILE -- "
+            "train ...'\n");
+  EXPECT_EQ(read_file(rack.log), "") << "no host was reached";
+}
+
+}  // namespace
+}  // namespace edgegnn
