@@ -59,16 +59,25 @@ int run_launch(const LaunchArgs& args) {
   check(!ssh.empty(), "--ssh: no command given");
   check(!args.command.empty() && args.command.front() == "train",
         "launch: give the run after --, as 'edgegnn launch --hosts FILE -- train ...'");
-  std::vector<std::string> train(args.command.begin(), args.command.end());
-  std::string metrics_out;  // the launching machine's copy
-  for (size_t i = 1; i < train.size(); ++i) {
-    for (const char* flag : kLauncherFlags)
-      check(!is_flag(train[i], flag), "launch: drop {} from the train command: the hostfile sets it",
-            flag);
-    if (train[i] == "--metrics-out" && i + 1 < train.size()) metrics_out = train[i + 1];
-  }
   // Rank 0 writes the metrics on its host; they are brought back after the run.
   const std::string remote_metrics = fmt::format("/tmp/edgegnn-launch-{}-metrics.json", ::getpid());
+  std::vector<std::string> remote{args.remote_edgegnn};
+  std::string metrics_out;  // the launching machine's copy
+  for (size_t i = 0; i < args.command.size(); ++i) {
+    const std::string& arg = args.command[i];
+    for (const char* flag : kLauncherFlags)
+      check(i == 0 || !is_flag(arg, flag),
+            "launch: drop {} from the train command: the hostfile sets it", flag);
+    if (arg == "--metrics-out" && i + 1 < args.command.size()) {
+      metrics_out = args.command[++i];
+      remote.insert(remote.end(), {arg, remote_metrics});
+    } else if (arg.starts_with("--metrics-out=")) {
+      metrics_out = arg.substr(arg.find('=') + 1);
+      remote.push_back("--metrics-out=" + remote_metrics);
+    } else {
+      remote.push_back(arg);
+    }
+  }
   std::vector<const runtime::Host*> host_of_rank;
   for (const runtime::Host& host : hosts)
     for (int s = 0; s < host.slots; ++s) host_of_rank.push_back(&host);
@@ -81,10 +90,6 @@ int run_launch(const LaunchArgs& args) {
   launch.hold_stdin = true;
   for (const runtime::Host* host : host_of_rank) launch.labels.push_back(host->name);
   launch.command = [&](int rank, const std::map<std::string, std::string>& env) {
-    std::vector<std::string> remote{args.remote_edgegnn};
-    remote.insert(remote.end(), train.begin(), train.end());
-    for (size_t i = 1; i + 1 < remote.size(); ++i)
-      if (remote[i] == "--metrics-out") remote[i + 1] = remote_metrics;
     // Each rank's host names its rank among its own slots.
     std::map<std::string, std::string> rank_env = env;
     const runtime::Host* host = host_of_rank[rank];
