@@ -2,14 +2,16 @@
 // emulation of N devices behind `edgegnn train --devices N`: on loopback, or
 // with `--emulate` as boards with their own RAM and shaped links (below).
 //
-// Each worker is fork+exec of `argv` with the torchrun-style environment
+// Each worker is fork+exec of `argv` (or of `command`'s, e.g. ssh to a host
+// for `edgegnn launch`) with the torchrun-style environment
 //   RANK=k  LOCAL_RANK=k  WORLD_SIZE=N  LOCAL_WORLD_SIZE=N
 //   MASTER_ADDR=127.0.0.1  MASTER_PORT=<a free port the launcher picked>
 //   (on boards: rank 0's board address and port 29500)
 //   EDGEGNN_WORKER=1  (kWorkerEnv: "you are a worker, do not launch again")
-// plus `extra_env`, stdin from /dev/null, and its own process group, so that
-// stopping a worker also stops the children it started, and so that a Ctrl-C at
-// the terminal reaches only the launcher, which then stops the workers in order.
+// plus `extra_env`, stdin from /dev/null (or a pipe, hold_stdin), and its own
+// process group, so that stopping a worker also stops the children it started,
+// and so that a Ctrl-C at the terminal reaches only the launcher, which then
+// stops the workers in order.
 // When a worker ends, whatever it left running in its group is SIGKILLed.
 //
 // Output: each worker's stdout and stderr come through pipes and are written
