@@ -3,14 +3,19 @@
 // session of its own, as a host would: the launcher reaches its workers only
 // through ssh, and stops them only by closing their stdin.
 #include <gtest/gtest.h>
+#include <signal.h>
 
 #include <chrono>
+#include <fmt/format.h>
+
 #include <fstream>
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "core/parallel.h"
 #include "runtime/launcher.h"
 #include "test_support/datasets.h"
+#include "test_support/process.h"
 
 namespace edgegnn {
 namespace {
@@ -53,6 +58,18 @@ std::string read_file(const fs::path& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
+// The processes whose command line matches `pattern` (a pgrep regex that
+// must not match itself), waiting up to 5 s for them to end: "" when none is left.
+std::string left_running(const std::string& pattern) {
+  std::string left;
+  for (int i = 0; i < 50; ++i) {
+    test::run_command("pgrep -f -- '" + pattern + "' || true", &left);
+    if (left.empty()) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return left;
+}
+
 TEST(Launch, RunsTrainOnEveryHostSlotAndBringsTheMetricsBack) {
   const Rack rack = make_rack("launch-rack", "# two hosts, three ranks\nlocalhost\n127.0.0.1 2\n");
   const fs::path metrics = rack.dir / "metrics.json";
@@ -87,13 +104,28 @@ TEST(Launch, AnUnreachableHostStopsEveryWorkerAndIsNamed) {
   EXPECT_LT(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(), 60);
   // The workers on the other hosts, outside the launcher's process groups,
   // were stopped through their closed stdin.
-  std::string left;
-  for (int i = 0; i < 50; ++i) {
-    test::run_command("pgrep -f -- '" + pattern + "' || true", &left);
-    if (left.empty()) break;
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-  }
-  EXPECT_EQ(left, "") << "workers left running";
+  EXPECT_EQ(left_running(pattern), "") << "workers left running";
+}
+
+TEST(Launch, CtrlCStopsEveryWorkerOnEveryHost) {
+  const Rack rack = make_rack("launch-interrupt", "localhost 2\n127.0.0.1\n");
+  const std::string marker = (rack.dir / "ckpt").string();
+  test::BackgroundCommand run(
+      test::edgegnn_binary() + " " + launch_flags(rack) +
+          " -- train --dataset synthetic-tiny --strategy data --epochs 1000000 --checkpoint " +
+          marker,
+      rack.dir / "launch.log");
+  ASSERT_TRUE(run.wait_for_output("epoch 2/", 120)) << run.output();
+  ::kill(run.pid(), SIGINT);
+  EXPECT_EQ(run.wait(60), 128 + SIGINT) << run.output();
+  EXPECT_NE(run.output().find("edgegnn: error: interrupted by SIGINT; stopped 3 running workers"),
+            std::string::npos)
+      << run.output();
+  EXPECT_EQ(left_running((rack.dir / "[c]kpt").string()), "") << "workers left running";
+  // Two workers on one host share its cores.
+  EXPECT_NE(run.output().find(fmt::format("on {} threads", std::max(1, available_cores() / 2))),
+            std::string::npos)
+      << run.output();
 }
 
 TEST(Launch, RefusesBadHostfilesAndLauncherFlagsInOneLine) {

@@ -202,6 +202,10 @@ int run_train(TrainArgs& args) {
   // Logs stay readable with one progress display: rank 0's.
   o.progress = o.progress && rank == 0;
 
+  // Workers sharing a host (a hostfile's slots, torchrun's LOCAL_WORLD_SIZE)
+  // share its cores instead of each taking all.
+  if (o.threads == 0 && env_int("LOCAL_WORLD_SIZE", 1) > 1)
+    o.threads = std::max(1, available_cores() / env_int("LOCAL_WORLD_SIZE", 1));
   o.threads = runtime::configure_threads(o.threads);
   // A bad checkpoint fails now, not after loading the data.
   if (o.resume) runtime::read_checkpoint_meta(o.checkpoint_dir);
