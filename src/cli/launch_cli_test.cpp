@@ -29,7 +29,7 @@ struct Rack {
 
 // A hostfile of `hosts` and an ssh that logs each destination, fails as an
 // unreachable host does (exit 255) for `unreachable`, and else runs the
-// command with sh in a new session.
+// command (its words joined, as ssh joins them) with sh in a new session.
 Rack make_rack(const std::string& name, const std::string& hosts,
                const std::string& unreachable = "none") {
   Rack rack;
@@ -38,11 +38,12 @@ Rack make_rack(const std::string& name, const std::string& hosts,
   rack.ssh = rack.dir / "ssh";
   std::ofstream(rack.dir / "hosts") << hosts;
   std::ofstream(rack.ssh) << "#!/bin/sh\n"
-                             "while [ $# -gt 2 ]; do case $1 in -o|-p) shift 2 ;; *) shift ;; esac; done\n"
-                             "echo \"$1\" >> " << rack.log.string() << "\n"
-                             "[ \"$1\" = " << unreachable << " ] && { echo \"ssh: connect to host $1: "
+                             "while :; do case $1 in -o|-p|-l|-i) shift 2 ;; -*) shift ;; *) break ;; esac; done\n"
+                             "host=$1; shift\n"
+                             "echo \"$host\" >> " << rack.log.string() << "\n"
+                             "[ \"$host\" = " << unreachable << " ] && { echo \"ssh: connect to host $host: "
                              "No route to host\" >&2; exit 255; }\n"
-                             "exec setsid -w sh -c \"$2\"\n";
+                             "exec setsid -w sh -c \"$*\"\n";
   fs::permissions(rack.ssh, fs::perms::owner_all);
   return rack;
 }
@@ -83,6 +84,30 @@ TEST(Launch, RunsTrainOnEveryHostSlotAndBringsTheMetricsBack) {
   ASSERT_EQ(m["per_device"].size(), 3u);
   EXPECT_EQ(m["per_device"][0]["parameter_checksum"], m["per_device"][2]["parameter_checksum"]);
   EXPECT_EQ(m["epochs"].size(), 2u);
+}
+
+// With --backend mpi, mpirun starts the ranks from the same hosts, reaching
+// the other hosts through the same ssh; the metrics come back as with gloo.
+TEST(Launch, RunsMpiRanksUnderMpirunFromTheSameHostfile) {
+  const Rack rack = make_rack("launch-mpi", "localhost\n127.0.0.2 slots=1\n");
+  const fs::path metrics = rack.dir / "metrics.json";
+  CommandResult run = test::run_edgegnn(
+      launch_flags(rack) + " -- train --quiet --dataset synthetic-tiny --strategy data --epochs 2 "
+      "--backend mpi --metrics-out=" + metrics.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const auto m = nlohmann::json::parse(read_file(metrics));
+  EXPECT_EQ(m["backend"], "mpi");
+  ASSERT_EQ(m["per_device"].size(), 2u);
+  EXPECT_EQ(m["per_device"][0]["parameter_checksum"], m["per_device"][1]["parameter_checksum"]);
+  EXPECT_EQ(read_file(rack.log), "127.0.0.2\nlocalhost\n")
+      << "mpirun reached the other host by ssh, then the metrics came back";
+  std::ofstream(rack.dir / "hosts") << "localhost:2222 2\n";
+  run = test::run_edgegnn(launch_flags(rack) +
+                          " -- train --quiet --dataset synthetic-tiny --backend mpi --strategy data");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.output, "edgegnn: error: " + (rack.dir / "hosts").string() +
+                            " line 1: with --backend mpi, mpirun reaches the hosts and takes no "
+                            "port: give it in your ssh config\n");
 }
 
 TEST(Launch, AnUnreachableHostStopsEveryWorkerAndIsNamed) {

@@ -202,10 +202,12 @@ int run_train(TrainArgs& args) {
   // Logs stay readable with one progress display: rank 0's.
   o.progress = o.progress && rank == 0;
 
-  // Workers sharing a host (a hostfile's slots, torchrun's LOCAL_WORLD_SIZE)
-  // share its cores instead of each taking all.
-  if (o.threads == 0 && env_int("LOCAL_WORLD_SIZE", 1) > 1)
-    o.threads = std::max(1, available_cores() / env_int("LOCAL_WORLD_SIZE", 1));
+  // Workers sharing a host (a hostfile's slots: torchrun's LOCAL_WORLD_SIZE,
+  // OpenMPI's local size) share its cores instead of each taking all.
+  const int local_workers =
+      env_int("LOCAL_WORLD_SIZE", env_int("OMPI_COMM_WORLD_LOCAL_SIZE", 1));
+  if (o.threads == 0 && local_workers > 1)
+    o.threads = std::max(1, available_cores() / local_workers);
   o.threads = runtime::configure_threads(o.threads);
   // A bad checkpoint fails now, not after loading the data.
   if (o.resume) runtime::read_checkpoint_meta(o.checkpoint_dir);
