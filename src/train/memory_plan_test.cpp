@@ -13,6 +13,7 @@ namespace {
 struct Tiny {
   graph::Graph g;
   TrainOptions o;
+  FixedLevers fixed;  // what o's settings the user gave
   explicit Tiny(const std::string& dataset = "synthetic-tiny", int64_t batch_size = 64)
       : g(graph::load_dataset(dataset, "")) {
     o.model.in_features = g.num_features;
@@ -23,6 +24,7 @@ struct Tiny {
     PlanRequest r;
     r.devices = devices;
     r.budget_bytes = budget;
+    r.fixed = fixed;
     return make_plan(PlanGraph::of(g), o, r);
   }
 };
@@ -54,6 +56,7 @@ TEST(MemoryPlan, HalfPrecisionFeaturesHalveTheFeatureBytes) {
   Tiny t;
   const int64_t full = strategy(t.plan(1), "single").ranks[0].memory.features;
   t.o.feature_dtype = graph::FeatureDtype::kFloat16;
+  t.fixed.feature_dtype = true;  // else each strategy plans with its default
   EXPECT_EQ(strategy(t.plan(1), "single").ranks[0].memory.features * 2, full);
 }
 
