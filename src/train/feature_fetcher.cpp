@@ -26,11 +26,10 @@ void copy_rows(const std::byte* in, std::span<const int64_t> rows, std::byte* ou
             rows.size(), row_bytes);
 }
 
-const std::byte* bytes_of(const nn::FeatureMatrix& m) {
-  return static_cast<const std::byte*>(m.values().data_ptr());
+// A matrix's stored bytes (a tensor's storage is writable through a const handle).
+std::byte* bytes_of(const nn::FeatureMatrix& m) {
+  return static_cast<std::byte*>(m.values().data_ptr());
 }
-
-std::byte* bytes_of(nn::FeatureMatrix& m) { return static_cast<std::byte*>(m.values().data_ptr()); }
 
 }  // namespace
 
