@@ -1,8 +1,9 @@
 #include <unistd.h>
 
-#include <cctype>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
+#include <sstream>
 
 #include <fmt/format.h>
 
@@ -16,17 +17,8 @@ namespace {
 
 // Whitespace-separated words of --ssh.
 std::vector<std::string> words_of(const std::string& text) {
-  std::vector<std::string> words;
-  std::string word;
-  for (char c : text + " ") {
-    if (!std::isspace(static_cast<unsigned char>(c))) {
-      word += c;
-    } else if (!word.empty()) {
-      words.push_back(word);
-      word.clear();
-    }
-  }
-  return words;
+  std::istringstream in(text);
+  return {std::istream_iterator<std::string>(in), std::istream_iterator<std::string>()};
 }
 
 // The train flags the launcher sets from the hostfile, which a user must not.
@@ -168,12 +160,9 @@ int run_launch(const LaunchArgs& args) {
     return result.exit_code();
   }
   if (!train.metrics_out.empty()) {
-    const runtime::Host& first = hosts.front();
     const std::string file = runtime::shell_quote(scratch + "-metrics.json");
-    std::vector<std::string> fetch = ssh;
-    if (first.port > 0) fetch.insert(fetch.end(), {"-p", std::to_string(first.port)});
-    fetch.insert(fetch.end(), {first.destination(), "cat " + file + " && rm -f " + file});
-    const std::string metrics = output_of(fetch, "--metrics-out");
+    const std::string metrics = output_of(
+        runtime::ssh_to(ssh, hosts.front(), "cat " + file + " && rm -f " + file), "--metrics-out");
     std::ofstream(train.metrics_out) << metrics;
     check(std::ifstream(train.metrics_out).good(), "--metrics-out: cannot write {}",
           train.metrics_out);

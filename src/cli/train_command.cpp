@@ -68,11 +68,6 @@ int launch_local_workers(const TrainArgs& args, const std::vector<std::string>& 
   std::vector<std::string> command{std::filesystem::read_symlink("/proc/self/exe").string()};
   command.insert(command.end(), args.command_line.begin() + 1, args.command_line.end());
   command.insert(command.end(), sized_levers.begin(), sized_levers.end());
-  // Emulated devices share this machine's cores instead of each taking all.
-  if (args.options.threads == 0) {
-    command.push_back("--threads");
-    command.push_back(std::to_string(std::max(1, available_cores() / args.devices)));
-  }
   runtime::LaunchOptions launch;
   launch.num_workers = args.devices;
   // Under mpirun the launcher sees one worker, mpirun itself.
@@ -202,10 +197,11 @@ int run_train(TrainArgs& args) {
   // Logs stay readable with one progress display: rank 0's.
   o.progress = o.progress && rank == 0;
 
-  // Workers sharing a host (a hostfile's slots: torchrun's LOCAL_WORLD_SIZE,
-  // OpenMPI's local size) share its cores instead of each taking all.
+  // Workers sharing a host (local emulated devices, a hostfile's slots) share
+  // its cores instead of each taking all. Under mpirun its local size counts:
+  // a LOCAL_WORLD_SIZE there is the launcher's, which sees mpirun alone.
   const int local_workers =
-      env_int("LOCAL_WORLD_SIZE", env_int("OMPI_COMM_WORLD_LOCAL_SIZE", 1));
+      env_int("OMPI_COMM_WORLD_LOCAL_SIZE", env_int("LOCAL_WORLD_SIZE", 1));
   if (o.threads == 0 && local_workers > 1)
     o.threads = std::max(1, available_cores() / local_workers);
   o.threads = runtime::configure_threads(o.threads);

@@ -72,6 +72,14 @@ std::string shell_quote(std::string_view text) {
   return quoted + "'";
 }
 
+std::vector<std::string> ssh_to(const std::vector<std::string>& ssh, const Host& host,
+                                const std::string& remote) {
+  std::vector<std::string> argv = ssh;
+  if (host.port > 0) argv.insert(argv.end(), {"-p", std::to_string(host.port)});
+  argv.insert(argv.end(), {host.destination(), remote});
+  return argv;
+}
+
 std::vector<std::string> ssh_command(const std::vector<std::string>& ssh, const Host& host,
                                      const std::map<std::string, std::string>& env,
                                      const std::vector<std::string>& remote_argv) {
@@ -80,14 +88,10 @@ std::vector<std::string> ssh_command(const std::vector<std::string>& ssh, const 
   for (const std::string& arg : remote_argv) command += " " + shell_quote(arg);
   // fd 3 keeps ssh's stdin for the watcher: a background job's own stdin is
   // /dev/null. The watcher writes nowhere, so the session ends with the command.
-  const std::string remote =
-      "exec 3<&0; " + command +
-      " </dev/null 3<&- & w=$!; (cat <&3 >/dev/null; kill -TERM $w) >/dev/null 2>&1 & "
-      "exec 3<&-; wait $w";
-  std::vector<std::string> argv = ssh;
-  if (host.port > 0) argv.insert(argv.end(), {"-p", std::to_string(host.port)});
-  argv.insert(argv.end(), {host.destination(), remote});
-  return argv;
+  return ssh_to(ssh, host,
+                "exec 3<&0; " + command +
+                    " </dev/null 3<&- & w=$!; (cat <&3 >/dev/null; kill -TERM $w) >/dev/null "
+                    "2>&1 & exec 3<&-; wait $w");
 }
 
 std::vector<Host> read_hostfile(const std::string& path) {

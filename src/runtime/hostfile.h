@@ -38,6 +38,11 @@ std::vector<Host> read_hostfile(const std::string& path);
 // `text` as one word of a POSIX shell command: 'it''s' -> 'it'\''s'.
 std::string shell_quote(std::string_view text);
 
+// The local command that runs the shell command `remote` on `host` through
+// `ssh` (the client's argv, e.g. {"ssh", "-o", "BatchMode=yes"}).
+std::vector<std::string> ssh_to(const std::vector<std::string>& ssh, const Host& host,
+                                const std::string& remote);
+
 // The local command that runs `remote_argv` on `host` through `ssh` (the
 // client's argv, e.g. {"ssh", "-o", "BatchMode=yes"}) with `env` set there.
 // ssh stops a remote command only when it writes to a closed connection, so
