@@ -104,14 +104,18 @@ std::vector<std::string> fit_plan_to_budget(TrainArgs& args, const graph::Graph*
 
 struct LaunchArgs {
   std::string hosts;                          // --hosts FILE (runtime/hostfile.h)
+  std::string emulate;                        // --emulate BOARDS: an emulated rack instead
+  int devices = 1;                            // --devices: its boards
   std::string ssh = "ssh -o BatchMode=yes";   // --ssh: the client and its options
   std::string remote_edgegnn = "edgegnn";     // --remote-edgegnn: the binary on the hosts
+  bool stage = false;                         // --stage: copy --root's data to the hosts
+  std::string stage_dir = "edgegnn-data";     // --stage-dir: where, on each host
   int master_port = 29500;                    // --master-port, on the first host
   bool quiet = false;
   std::vector<std::string> command;           // after --: train ARGS...
 };
-// Starts one worker per hostfile slot over ssh and relays them as the local
-// launcher does; returns the exit code.
+// Starts one worker per hostfile slot (or emulated board) over ssh and relays
+// them as the local launcher does; returns the exit code.
 int run_launch(const LaunchArgs& args);
 
 struct EvalArgs {

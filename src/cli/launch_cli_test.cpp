@@ -29,7 +29,8 @@ struct Rack {
 
 // A hostfile of `hosts` and an ssh that logs each destination, fails as an
 // unreachable host does (exit 255) for `unreachable`, and else runs the
-// command (its words joined, as ssh joins them) with sh in a new session.
+// command (its words joined, as ssh joins them) with sh in a new session, in
+// the host's own home: homes/<host> in the rack's directory.
 Rack make_rack(const std::string& name, const std::string& hosts,
                const std::string& unreachable = "none") {
   Rack rack;
@@ -43,13 +44,14 @@ Rack make_rack(const std::string& name, const std::string& hosts,
                              "echo \"$host\" >> " << rack.log.string() << "\n"
                              "[ \"$host\" = " << unreachable << " ] && { echo \"ssh: connect to host $host: "
                              "No route to host\" >&2; exit 255; }\n"
-                             "exec setsid -w sh -c \"$*\"\n";
+                             "home=" << (rack.dir / "homes").string() << "/$host\n"
+                             "mkdir -p \"$home\" && cd \"$home\" && exec setsid -w sh -c \"$*\"\n";
   fs::permissions(rack.ssh, fs::perms::owner_all);
   return rack;
 }
 
-std::string launch_flags(const Rack& rack) {
-  return "launch --quiet --hosts " + (rack.dir / "hosts").string() + " --ssh " + rack.ssh.string() +
+std::string launch_flags(const Rack& rack, bool quiet = true) {
+  return std::string(quiet ? "launch --quiet" : "launch") + " --hosts " + (rack.dir / "hosts").string() + " --ssh " + rack.ssh.string() +
          " --remote-edgegnn " + test::edgegnn_binary() + " --master-port " +
          std::to_string(runtime::find_free_port("127.0.0.1"));
 }
@@ -151,6 +153,43 @@ TEST(Launch, CtrlCStopsEveryWorkerOnEveryHost) {
   EXPECT_NE(run.output().find(fmt::format("on {} threads", std::max(1, available_cores() / 2))),
             std::string::npos)
       << run.output();
+}
+
+// --stage: each host gets partition.json and its ranks' parts, nothing else;
+// staging again copies nothing.
+TEST(Launch, StagesEachHostItsPartsAndSkipsWhatIsThere) {
+  const Rack rack = make_rack("launch-stage", "localhost\n127.0.0.1 2\n");
+  const fs::path parts = rack.dir / "tiny-parts";
+  ASSERT_EQ(test::run_edgegnn("partition --dataset synthetic-tiny --parts 3 --out " +
+                              parts.string()).exit_code, 0);
+  const std::string command =
+      launch_flags(rack, false) + " --stage -- train --quiet --dataset synthetic-tiny --root " +
+      parts.string() + " --strategy partition --epochs 2";
+  CommandResult run = test::run_edgegnn(command);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  const fs::path first = rack.dir / "homes/localhost/edgegnn-data/tiny-parts";
+  const fs::path second = rack.dir / "homes/127.0.0.1/edgegnn-data/tiny-parts";
+  EXPECT_TRUE(fs::exists(first / "partition.json"));
+  EXPECT_TRUE(fs::exists(first / "part-0/manifest.json"));
+  EXPECT_FALSE(fs::exists(first / "part-1"));
+  EXPECT_FALSE(fs::exists(second / "part-0"));
+  EXPECT_TRUE(fs::exists(second / "part-1/manifest.json"));
+  EXPECT_TRUE(fs::exists(second / "part-2/manifest.json"));
+  EXPECT_NE(run.output.find("stage: 127.0.0.1: part 1, 2 ("), std::string::npos) << run.output;
+  EXPECT_NE(run.output.find("test accuracy"), std::string::npos) << run.output;
+
+  run = test::run_edgegnn(command);
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("stage: localhost: copied 0 file(s), 0.0 MiB, in "), std::string::npos)
+      << run.output;
+  EXPECT_NE(run.output.find("s; 10 already there"), std::string::npos) << run.output;
+
+  run = test::run_edgegnn(launch_flags(rack) +
+                          " --stage -- train --dataset synthetic-tiny --strategy data");
+  EXPECT_EQ(run.exit_code, 2);
+  EXPECT_EQ(run.output,
+            "edgegnn: error: --stage: the train command has no --root: synthetic datasets are made "
+            "on each host, there is nothing to copy (drop --stage)\n");
 }
 
 TEST(Launch, RefusesBadHostfilesAndLauncherFlagsInOneLine) {

@@ -180,13 +180,26 @@ int main(int argc, char** argv) {
   LaunchArgs launch;
   auto* launch_cmd = app.add_subcommand(
       "launch", "Run 'train' on the hosts of a hostfile over ssh, one worker per slot");
-  launch_cmd->add_option("--hosts", launch.hosts,
-                         "hostfile: '[user@]host[:port] [slots]' a line, rank 0 on the first")
-      ->required();
+  auto* hosts_flag = launch_cmd->add_option(
+      "--hosts", launch.hosts, "hostfile: '[user@]host[:port] [slots]' a line, rank 0 on the first");
+  auto* emulate_flag = launch_cmd->add_option(
+      "--emulate", launch.emulate,
+      "instead of --hosts: an emulated rack of --devices boards (as train --emulate), reached by "
+      "ssh; needs root");
+  hosts_flag->excludes(emulate_flag);
+  launch_cmd->add_option("--devices", launch.devices, "boards of the emulated rack")
+      ->needs(emulate_flag);
   launch_cmd->add_option("--ssh", launch.ssh, "the ssh client and its options")
       ->default_val(launch.ssh);
-  launch_cmd->add_option("--remote-edgegnn", launch.remote_edgegnn, "edgegnn on the hosts")
+  launch_cmd->add_option("--remote-edgegnn", launch.remote_edgegnn,
+                         "edgegnn on the hosts (with --emulate: this binary)")
       ->default_val(launch.remote_edgegnn);
+  launch_cmd->add_flag("--stage", launch.stage,
+                       "copy the train command's --root to the hosts first with rsync (a "
+                       "partition: part k to rank k's host only), skipping what is there");
+  launch_cmd->add_option("--stage-dir", launch.stage_dir,
+                         "where --stage puts the data on each host (relative: to the home)")
+      ->default_val(launch.stage_dir);
   launch_cmd->add_option("--master-port", launch.master_port,
                          "rank 0's port on the first host, open between the hosts")
       ->default_val(launch.master_port);

@@ -1,9 +1,6 @@
 #include "runtime/board_network.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <spawn.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,56 +11,13 @@
 
 #include "core/error.h"
 #include "runtime/board.h"
-
-extern char** environ;
+#include "runtime/run_tool.h"
 
 namespace edgegnn::runtime {
 namespace fs = std::filesystem;
 namespace {
 
 const fs::path kNetnsDir = "/run/netns";  // where `ip netns add` puts its names
-
-// Runs an iproute2 command; returns "" on success, else what went wrong:
-// "`ip netns add x` failed: <its stderr>".
-std::string run_tool(const std::vector<std::string>& args) {
-  std::string command;
-  for (const std::string& arg : args) command += (command.empty() ? "" : " ") + arg;
-  int err[2];
-  if (::pipe2(err, O_CLOEXEC) != 0) return fmt::format("`{}`: pipe failed", command);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  posix_spawn_file_actions_adddup2(&actions, err[1], 2);
-  std::vector<char*> argv;
-  for (const std::string& arg : args) argv.push_back(const_cast<char*>(arg.c_str()));
-  argv.push_back(nullptr);
-  pid_t pid;
-  const int spawn_error = ::posix_spawnp(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ::close(err[1]);
-  if (spawn_error != 0) {
-    ::close(err[0]);
-    return fmt::format("cannot run '{}' ({}); it comes with iproute2", args[0],
-                       std::strerror(spawn_error));
-  }
-  std::string output;
-  char buffer[4096];
-  for (ssize_t got; (got = ::read(err[0], buffer, sizeof buffer)) != 0;)
-    if (got > 0)
-      output.append(buffer, got);
-    else if (errno != EINTR)
-      break;
-  ::close(err[0]);
-  int status = 0;
-  while (::waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return "";
-  std::replace(output.begin(), output.end(), '\n', ' ');
-  while (!output.empty() && output.back() == ' ') output.pop_back();
-  return fmt::format("`{}` failed: {}", command,
-                     output.empty() ? fmt::format("exit status {}", status) : output);
-}
 
 // Whether `name` is edgegnn-<pid>-... and, if so, its launcher pid.
 int owner_of(const std::string& name) {
@@ -93,10 +47,10 @@ BoardNetwork::BoardNetwork(int owner_pid, const std::vector<int64_t>& link_bits_
                            const std::string& flag)
     : prefix_(fmt::format("edgegnn-{}", owner_pid)),
       num_boards_(static_cast<int>(link_bits_per_second.size())) {
-  // One /24 leaves .1 to .254 for boards.
-  check(num_boards_ >= 1 && num_boards_ <= 254, "{}: {} boards; emulation supports 1 to 254", flag,
+  // One /24 leaves .1 to .253 for boards, .254 for the console.
+  check(num_boards_ >= 1 && num_boards_ <= 253, "{}: {} boards; emulation supports 1 to 253", flag,
         num_boards_);
-  const std::string switch_ns = prefix_ + "-switch";
+  const std::string switch_ns = switch_namespace_name();
   auto run = [&](std::vector<std::string> args) {
     const std::string error = run_tool(args);
     if (error.empty()) return;
@@ -113,6 +67,7 @@ BoardNetwork::BoardNetwork(int owner_pid, const std::vector<int64_t>& link_bits_
   add_namespace(switch_ns);
   run({"ip", "-n", switch_ns, "link", "add", "br0", "type", "bridge"});
   run({"ip", "-n", switch_ns, "link", "set", "br0", "up"});
+  run({"ip", "-n", switch_ns, "address", "add", std::string(kConsoleAddress) + "/24", "dev", "br0"});
   for (int k = 0; k < num_boards_; ++k) {
     const std::string board_ns = namespace_name(k), port = fmt::format("rank{}", k);
     // tbf's bucket holds 2 ms at the link rate (at least 32 KiB, above one
@@ -140,6 +95,8 @@ BoardNetwork::BoardNetwork(int owner_pid, const std::vector<int64_t>& link_bits_
 }
 
 std::string BoardNetwork::address(int rank) const { return fmt::format("10.213.0.{}", rank + 1); }
+
+std::string BoardNetwork::switch_namespace_name() const { return prefix_ + "-switch"; }
 
 std::string BoardNetwork::namespace_name(int rank) const {
   return fmt::format("{}-rank{}", prefix_, rank);

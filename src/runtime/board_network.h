@@ -4,7 +4,8 @@
 // Layout, all inside network namespaces this launcher creates (nothing is
 // added to the host's own namespace, so its routes and interfaces are never
 // touched and 10.213.0.0/24 cannot clash with a network the host is on):
-//   edgegnn-<pid>-switch   bridge "br0", with one port "rank<k>" per board
+//   edgegnn-<pid>-switch   bridge "br0" at 10.213.0.254/24 (the console, for
+//                          the emulated rack's ssh), with one port "rank<k>" per board
 //   edgegnn-<pid>-rank<k>  "lo" and "eth0" at 10.213.0.<k+1>/24, the other
 //                          end of the veth pair whose end "rank<k>" is on br0
 // <pid> is the launcher's, so concurrent launches do not collide. Both ends
@@ -49,6 +50,10 @@ class BoardNetwork {
   std::filesystem::path namespace_path(int rank) const;
   // The namespace names, for tests and messages: edgegnn-<pid>-rank<k>.
   std::string namespace_name(int rank) const;
+  // The switch's namespace, edgegnn-<pid>-switch: a process in it reaches every
+  // board from kConsoleAddress, unshaped.
+  std::string switch_namespace_name() const;
+  static constexpr const char* kConsoleAddress = "10.213.0.254";
   // Deletes every namespace created. Idempotent. Returns false, with the
   // reason in *why when given, when a deletion failed.
   bool remove(std::string* why = nullptr);
