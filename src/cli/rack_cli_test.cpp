@@ -10,6 +10,8 @@
 #include <regex>
 #include <string>
 
+#include <nlohmann/json.hpp>
+
 #include "core/error.h"
 #include "runtime/board_network.h"
 #include "runtime/cgroup.h"
@@ -96,6 +98,34 @@ TEST(EmulatedRack, StagesAPartitionAndTrainsAsTheLocalLauncherOverGlooAndMpi) {
   ASSERT_EQ(mpi.exit_code, 0) << mpi.output;
   EXPECT_EQ(test_accuracy(mpi.output), expected) << mpi.output;
   EXPECT_EQ(mpi.output.find("ERROR"), std::string::npos) << mpi.output;
+}
+
+// `train --emulate --backend mpi` runs mpirun on the rack, and a board's OOM
+// kill is reported as the local launcher reports it, with the board's host.
+TEST(EmulatedRack, TrainEmulateWithMpiRunsOnTheRackAndReportsAnOomKill) {
+  SKIP_WITHOUT_RACK();
+  const fs::path metrics = test::scratch_dir("rack-mpi") / "metrics.json";
+  CommandResult run = test::run_edgegnn(
+      "train --quiet --dataset synthetic-tiny --strategy data --devices 2 --epochs 2 --emulate "
+      "pi4-1g,zero2w --backend mpi --metrics-out " + metrics.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::ifstream in(metrics);
+  const nlohmann::json m = nlohmann::json::parse(in);
+  EXPECT_EQ(m["backend"], "mpi");
+  ASSERT_EQ(m["per_device"].size(), 2u);
+  EXPECT_EQ(m["per_device"][0]["parameter_checksum"], m["per_device"][1]["parameter_checksum"]);
+
+  // The whole graph and torch do not fit in 256 MiB.
+  run = test::run_edgegnn(
+      "train --dataset synthetic-reddit-mini --strategy data --devices 2 --epochs 1 --emulate "
+      "custom:384MiB/1gbit --backend mpi");
+  EXPECT_EQ(run.exit_code, 137) << run.output;
+  EXPECT_TRUE(std::regex_search(
+      run.output,
+      std::regex("edgegnn: error: rank [01] \\(10\\.213\\.0\\.[12] on custom:384MiB/1gbit\\) was "
+                 "killed by the out-of-memory killer at its 384 MiB board limit \\(256 MiB after "
+                 "the 128 MiB OS reserve\\)\n")))
+      << run.output;
 }
 
 // A board's worker killed from outside: the run stops and names the rank with

@@ -65,6 +65,23 @@ bool is_worker(const TrainArgs& args) {
 // loopback (under mpirun for --backend mpi), and this process waits for them.
 // `sized_levers`: flags of the levers the plan set, which workers do not plan.
 int launch_local_workers(const TrainArgs& args, const std::vector<std::string>& sized_levers) {
+  // mpirun starts its ranks through daemons it reaches by ssh: on boards, that
+  // is the emulated rack's way in, `edgegnn launch --emulate`.
+  if (args.backend == "mpi" && !args.emulate.empty()) {
+    LaunchArgs rack;
+    rack.emulate = args.emulate;
+    rack.devices = args.devices;
+    rack.quiet = true;
+    rack.command = {"train"};
+    const std::vector<std::string>& line = args.command_line;
+    for (size_t i = 2; i < line.size(); ++i) {
+      if (line[i] == "--devices" || line[i] == "--emulate") ++i;  // and its value
+      else if (!line[i].starts_with("--devices=") && !line[i].starts_with("--emulate="))
+        rack.command.push_back(line[i]);
+    }
+    rack.command.insert(rack.command.end(), sized_levers.begin(), sized_levers.end());
+    return run_launch(rack);
+  }
   std::vector<std::string> command{std::filesystem::read_symlink("/proc/self/exe").string()};
   command.insert(command.end(), args.command_line.begin() + 1, args.command_line.end());
   command.insert(command.end(), sized_levers.begin(), sized_levers.end());
@@ -104,10 +121,6 @@ void check_emulate(const TrainArgs& args) {
   check(!is_worker(args), "--emulate: only for a local run (--devices N), not with --rank or RANK");
   check(args.enforce_memory.empty(),
         "--enforce-memory: not with --emulate, whose boards set each worker's memory limit");
-  check(args.backend == "gloo",
-        "--emulate works with --backend gloo only: mpi ranks are mpirun's children, not the "
-        "launcher's, and putting them on boards (namespace, cgroup, OOM report) is not "
-        "implemented");
   runtime::parse_boards(args.emulate, args.devices, "--emulate");
 }
 

@@ -197,13 +197,7 @@ TEST(EmulatedBoards, WithoutRootTheErrorNamesWhatIsMissingAndHowToRunWithout) {
 
 TEST(EmulatedBoards, BadUsesAreRefusedBeforeAnyWorkerStarts) {
   const std::string train = "train --dataset synthetic-tiny --strategy data --devices 2 ";
-  test::CommandResult run = test::run_edgegnn(train + "--emulate pi4-1g --backend mpi");
-  EXPECT_EQ(run.exit_code, 2);
-  EXPECT_EQ(run.output,
-            "edgegnn: error: --emulate works with --backend gloo only: mpi ranks are mpirun's "
-            "children, not the launcher's, and putting them on boards (namespace, cgroup, OOM "
-            "report) is not implemented\n");
-  run = test::run_edgegnn(train + "--emulate pi4-1g,pi4-1g,pi4-1g");
+  test::CommandResult run = test::run_edgegnn(train + "--emulate pi4-1g,pi4-1g,pi4-1g");
   EXPECT_EQ(run.exit_code, 2);
   EXPECT_EQ(run.output,
             "edgegnn: error: --emulate: 3 boards for 2 devices (give one board for all, or one "
