@@ -110,7 +110,7 @@ struct LaunchArgs {
   std::string remote_edgegnn = "edgegnn";     // --remote-edgegnn: the binary on the hosts
   bool stage = false;                         // --stage: copy --root's data to the hosts
   std::string stage_dir = "edgegnn-data";     // --stage-dir: where, on each host
-  int master_port = 29500;                    // --master-port, on the first host
+  int master_port = 0;                        // --master-port, on the first host; 0: a free one
   bool quiet = false;
   std::vector<std::string> command;           // after --: train ARGS...
 };

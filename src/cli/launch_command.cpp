@@ -122,7 +122,7 @@ RemoteTrain remote_train(const LaunchArgs& args, const std::string& remote_edgeg
 // Over gloo: one ssh per rank, each worker told its rank and rendezvous and
 // stopped through its stdin (runtime::ssh_command).
 // `train_of_host`: each host's command (staging may put the data elsewhere on each).
-void start_over_ssh(runtime::LaunchOptions& launch, const LaunchArgs& args,
+void start_over_ssh(runtime::LaunchOptions& launch, int master_port,
                     const std::vector<runtime::Host>& hosts, const std::vector<int>& host_index,
                     const std::vector<std::string>& ssh,
                     const std::vector<std::vector<std::string>>& train_of_host,
@@ -132,7 +132,7 @@ void start_over_ssh(runtime::LaunchOptions& launch, const LaunchArgs& args,
   const int world = static_cast<int>(host_of_rank.size());
   launch.num_workers = world;
   launch.master_addr = host_of_rank.front()->name;
-  launch.master_port = args.master_port;
+  launch.master_port = master_port;
   launch.hold_stdin = true;
   // Messages name each rank with its host, and on the rack its board.
   for (int rank = 0; rank < world; ++rank)
@@ -186,6 +186,22 @@ void start_under_mpirun(runtime::LaunchOptions& launch, const LaunchArgs& args,
                                          path, "--mca", "plm_rsh_agent", agent});
   if (::geteuid() == 0) launch.argv.push_back("--allow-run-as-root");
   launch.argv.insert(launch.argv.end(), train.begin(), train.end());
+}
+
+// A port free on `host` a moment ago, from its edgegnn (`free-port`).
+int free_port(const runtime::Host& host, const std::vector<std::string>& ssh,
+              const std::string& remote_edgegnn) {
+  std::string out;
+  const std::string error =
+      runtime::run_tool(runtime::ssh_to(ssh, host, runtime::shell_quote(remote_edgegnn) +
+                                                       " free-port"),
+                        &out);
+  check(error.empty(), "--master-port: cannot ask {} for a free port ({}); give --master-port",
+        host.name, error);
+  int port = 0;
+  check(std::sscanf(out.c_str(), "%d", &port) == 1 && port > 0 && port < 65536,
+        "--master-port: {} answered '{}', not a port; give --master-port", host.name, out);
+  return port;
 }
 
 // On the rack, a rank killed by its board's OOM killer is reported as
@@ -266,7 +282,9 @@ int run_launch(const LaunchArgs& args) {
   if (train.mpi)
     start_under_mpirun(launch, args, hosts, world, ssh, train_of_host.front(), mpi_hosts, on_rack);
   else
-    start_over_ssh(launch, args, hosts, host_index, ssh, train_of_host, on_rack);
+    start_over_ssh(launch, args.master_port ? args.master_port : free_port(hosts.front(), ssh,
+                                                                          remote_edgegnn),
+                   hosts, host_index, ssh, train_of_host, on_rack);
   if (!args.quiet)
     fmt::print(stderr, "launch: {} ranks on {} hosts{}\n", world, hosts.size(),
                train.mpi ? ", under mpirun"

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include "cli/commands.h"
+#include "runtime/launcher.h"
 #include "core/error.h"
 #include "train/strategy_registry.h"
 
@@ -201,7 +202,8 @@ int main(int argc, char** argv) {
                          "where --stage puts the data on each host (relative: to the home)")
       ->default_val(launch.stage_dir);
   launch_cmd->add_option("--master-port", launch.master_port,
-                         "rank 0's port on the first host, open between the hosts")
+                         "rank 0's port on the first host (0: one free there, asked over ssh); "
+                         "behind a firewall, give one it opens")
       ->default_val(launch.master_port);
   launch_cmd->add_flag("--quiet", launch.quiet, "no launcher output (workers still report)");
   launch_cmd->add_option("command", launch.command, "after --: train and its flags")->required();
@@ -221,6 +223,12 @@ int main(int argc, char** argv) {
       run_plan(plan);
     };
   });
+
+  // For `launch`, over ssh: a port free on this host, for rank 0's store.
+  auto* free_port_cmd = app.add_subcommand("free-port", "Print a TCP port free on this host");
+  free_port_cmd->group("");
+  free_port_cmd->callback(
+      [&] { run = [] { fmt::print("{}\n", edgegnn::runtime::find_free_port("0.0.0.0")); }; });
 
   EvalArgs eval;
   auto* eval_cmd = app.add_subcommand("eval", "Evaluate a checkpoint on a dataset");
