@@ -4,6 +4,7 @@
 // through ssh, and stops them only by closing their stdin.
 #include <gtest/gtest.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <fmt/format.h>
@@ -190,6 +191,23 @@ TEST(Launch, StagesEachHostItsPartsAndSkipsWhatIsThere) {
   EXPECT_EQ(run.output,
             "edgegnn: error: --stage: the train command has no --root: synthetic datasets are made "
             "on each host, there is nothing to copy (drop --stage)\n");
+}
+
+// A rack needs no root: the launcher, ssh and the workers run as the user.
+TEST(Launch, RunsAsAnUnprivilegedUser) {
+  if (::geteuid() != 0) GTEST_SKIP() << "not root: every other test here runs unprivileged";
+  const Rack rack = make_rack("launch-user", "localhost\n127.0.0.1\n");
+  fs::permissions(rack.dir, fs::perms::all);
+  fs::permissions(rack.ssh, fs::perms::all);
+  std::string output;
+  const int code = test::run_command(
+      "setpriv --reuid=65534 --regid=65534 --clear-groups " + test::edgegnn_binary() + " " +
+          launch_flags(rack) + " -- train --quiet --dataset synthetic-tiny --strategy data "
+          "--epochs 2",
+      &output);
+  EXPECT_EQ(code, 0) << output;
+  EXPECT_NE(output.find("test accuracy"), std::string::npos) << output;
+  EXPECT_EQ(read_file(rack.log), "localhost\n127.0.0.1\n");
 }
 
 TEST(Launch, RefusesBadHostfilesAndLauncherFlagsInOneLine) {
