@@ -1,6 +1,7 @@
 #include "nn/gnn_model.h"
 
 #include "core/error.h"
+#include "nn/dropout.h"
 #include "nn/gcn_conv.h"
 #include "nn/sage_conv.h"
 
@@ -27,7 +28,7 @@ GnnModelImpl::GnnModelImpl(const ModelOptions& options) : options_(options) {
 
 torch::Tensor GnnModelImpl::activate(int l, const torch::Tensor& h) {
   if (l + 1 == num_layers()) return h;
-  return torch::dropout(torch::relu(h), options_.dropout, is_training());
+  return is_training() ? relu_dropout(h, options_.dropout) : torch::relu(h);
 }
 
 torch::Tensor GnnModelImpl::forward_layer(int l, const FeatureMatrix& x, const LayerGraph& graph) {
@@ -40,11 +41,7 @@ torch::Tensor GnnModelImpl::forward(const FeatureMatrix& x, const std::vector<La
   FeatureMatrix input = x;
   const double p = options_.input_dropout;
   // A compressed x widens into a fresh tensor, which dropout may overwrite.
-  if (p > 0 && is_training()) {
-    torch::Tensor widened = x.widen();
-    input = x.compressed() ? torch::dropout_(widened, p, /*train=*/true)
-                           : torch::dropout(widened, p, /*train=*/true);
-  }
+  if (p > 0 && is_training()) input = dropout_features(x.widen(), p, /*in_place=*/x.compressed());
   torch::Tensor h = forward_layer(0, input, graphs[0]);
   for (int l = 1; l < num_layers(); ++l) h = forward_layer(l, h, graphs[l]);
   return torch::log_softmax(h, /*dim=*/-1);
