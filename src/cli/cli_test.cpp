@@ -65,10 +65,8 @@ TEST(Cli, NonFiniteFeaturesAreCountedInOneWarning) {
 TEST(Cli, GcnOnCoraMatchesThePaperOverSeeds) {
   // Kipf & Welling report 81.5%; the issue asks a mean of at least 80.5%.
   // A seed is 200 epochs, each evaluated (the best validation epoch's test
-  // accuracy counts): 32 s of one core, more than half of it evaluation and
-  // the page faults that follow its malloc_trim. The seeds train side by side,
-  // one thread each, so the test takes about one seed's time, not three, and
-  // no OpenMP thread spins on a core that another process needs.
+  // accuracy counts): about 4 s of one core. The seeds train side by side,
+  // one thread each, so the test takes about one seed's time, not three.
   const int seeds = 3;
   const auto dir = test::scratch_dir("cora");
   std::vector<std::unique_ptr<test::BackgroundCommand>> runs;
