@@ -94,7 +94,8 @@ TEST(PlanCli, TrainRunsWithTheLeversSizedToItsBudget) {
   const std::string run_flags =
       "--dataset synthetic-reddit-mini --strategy data --devices 2 --threads 1";
   const int64_t peak = planned_peak(run_flags);
-  const int64_t shorter = planned_peak(run_flags + " --sampler-queue 1");
+  // Evaluation sets this run's peak: smaller chunks lower it.
+  const int64_t shorter = planned_peak(run_flags + " --eval-chunk 4096");
   ASSERT_LT(shorter, peak);
   const std::string budget =
       std::to_string(static_cast<int64_t>((peak + shorter) / 2 / (1 - train::kSizingHeadroom)));
@@ -102,8 +103,8 @@ TEST(PlanCli, TrainRunsWithTheLeversSizedToItsBudget) {
   CommandResult sized = edgegnn("plan " + run_flags + " --memory-budget " + budget + " --json");
   ASSERT_EQ(sized.exit_code, 0) << sized.output;
   const auto levers = nlohmann::json::parse(sized.output)["strategies"][0]["levers"];
-  EXPECT_EQ(levers["sampler_queue_depth"], 1) << levers;
-  EXPECT_EQ(levers["eval_chunk_nodes"], 8192) << levers;
+  EXPECT_EQ(levers["sampler_queue_depth"], 2) << levers;
+  EXPECT_EQ(levers["eval_chunk_nodes"], 4096) << levers;
   EXPECT_EQ(levers["eval_order"], "project-first") << levers;
   EXPECT_EQ(levers["sized"], true);
 
@@ -111,19 +112,20 @@ TEST(PlanCli, TrainRunsWithTheLeversSizedToItsBudget) {
   CommandResult run = edgegnn("train " + run_flags + " --epochs 1 --memory-budget " + budget +
                               " --metrics-out " + metrics.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
-  EXPECT_NE(run.output.find("with --feature-dtype float32 --eval-chunk 8192 --eval-order "
-                            "project-first --sampler-queue 1 (sized to fit)"),
+  EXPECT_NE(run.output.find("with --feature-dtype float32 --eval-chunk 4096 --eval-order "
+                            "project-first --sampler-queue 2 (sized to fit)"),
             std::string::npos)
       << run.output;
   EXPECT_EQ(run.output.find("warning"), std::string::npos) << run.output;
   std::ifstream in(metrics);
   const auto m = nlohmann::json::parse(in);
-  EXPECT_EQ(m["levers"]["sampler_queue_depth"], 1) << m["levers"];  // rank 0, a worker, wrote it
+  EXPECT_EQ(m["levers"]["eval_chunk_nodes"], 4096) << m["levers"];  // rank 0, a worker, wrote it
 
   // A lever given is kept: under the default plan's peak, the plan no longer
   // fits, and says so before any worker starts.
-  CommandResult kept = edgegnn("train " + run_flags + " --epochs 1 --sampler-queue 2 --memory-budget " +
-                               std::to_string(peak - 1));
+  CommandResult kept = edgegnn("train " + run_flags +
+                               " --epochs 1 --eval-chunk 8192 --eval-order project-first "
+                               "--memory-budget " + std::to_string(peak - 1));
   EXPECT_EQ(kept.exit_code, 2) << kept.output;
   EXPECT_NE(kept.output.find("the plan for --strategy data on 2 device(s) needs"), std::string::npos)
       << kept.output;

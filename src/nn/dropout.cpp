@@ -109,12 +109,14 @@ Tensor relu_dropout(const Tensor& h, double p) {
   return ReluDropoutFunction::apply(h, p);
 }
 
-Tensor dropout_features(Tensor x, double p, bool in_place) {
+Tensor dropout_features(const Tensor& x, double p, Tensor out) {
   check(p >= 0 && p < 1, "dropout: p = {} is not in [0, 1)", p);
   if (p == 0) return x;
   check(x.scalar_type() == torch::kFloat32 && x.is_contiguous() && !x.requires_grad(),
         "dropout_features: contiguous float32 features without gradient only");
-  Tensor out = in_place ? x : torch::empty_like(x);
+  if (!out.defined()) out = torch::empty_like(x);
+  check(out.sizes() == x.sizes() && out.scalar_type() == torch::kFloat32 && out.is_contiguous(),
+        "dropout_features: out must be contiguous float32 of x's shape");
   apply_mask<false>(x.data_ptr<float>(), out.data_ptr<float>(), x.numel(), next_key(),
                     threshold_of(p), static_cast<float>(1.0 / (1.0 - p)));
   return out;

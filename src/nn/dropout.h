@@ -20,9 +20,10 @@ namespace edgegnn::nn {
 // kept and positive), so no mask is stored. p = 0: relu alone.
 torch::Tensor relu_dropout(const torch::Tensor& h, double p);
 
-// Dropout of the input features, which need no gradient: a new tensor, or `x`
-// itself overwritten when `in_place`. x: contiguous float32. p = 0: x.
-torch::Tensor dropout_features(torch::Tensor x, double p, bool in_place);
+// Dropout of the input features, which need no gradient, written into `out`
+// (x itself for in place, a tensor of x's shape, or undefined for a new one)
+// and returned. x: contiguous float32. p = 0: x.
+torch::Tensor dropout_features(const torch::Tensor& x, double p, torch::Tensor out = {});
 
 // Whether element `index` of the call with `key` is kept at keep threshold
 // `drop_below` (p * 65536): the generator both functions use, for tests.

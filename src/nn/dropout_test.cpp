@@ -15,7 +15,7 @@ TEST(Dropout, KeepsOneMinusPAndScalesWhatItKeeps) {
   torch::manual_seed(0);
   const int64_t n = 1 << 20;
   for (double p : {0.1, 0.5, 0.8}) {
-    const Tensor y = dropout_features(torch::ones({n}), p, /*in_place=*/false);
+    const Tensor y = dropout_features(torch::ones({n}), p);
     const Tensor kept = y != 0;
     const double fraction = kept.sum().item<double>() / n;
     // Binomial: 5 standard deviations of the kept fraction.
@@ -23,14 +23,14 @@ TEST(Dropout, KeepsOneMinusPAndScalesWhatItKeeps) {
     EXPECT_TRUE(torch::allclose(y.masked_select(kept), torch::full({1}, 1 / (1 - p))));
   }
   const Tensor x = torch::ones({7});
-  EXPECT_TRUE(dropout_features(x, 0, false).equal(x));
+  EXPECT_TRUE(dropout_features(x, 0).equal(x));
 }
 
 TEST(Dropout, NeighbouringElementsAndCallsAreIndependent) {
   torch::manual_seed(1);
   const int64_t n = 1 << 20;
-  const Tensor a = dropout_features(torch::ones({n}), 0.5, false) != 0;
-  const Tensor b = dropout_features(torch::ones({n}), 0.5, false) != 0;
+  const Tensor a = dropout_features(torch::ones({n}), 0.5) != 0;
+  const Tensor b = dropout_features(torch::ones({n}), 0.5) != 0;
   // Both kept: 1/4 of pairs, whether the pair is two calls or two neighbours.
   const double bound = 5 * std::sqrt(0.25 * 0.75 / n);
   EXPECT_NEAR((a & b).sum().item<double>() / n, 0.25, bound) << "two calls";
@@ -59,7 +59,7 @@ TEST(Dropout, TheSeedFixesTheMaskWhateverTheThreadCount) {
   const uint64_t key =
       at::detail::getDefaultCPUGenerator().get<at::CPUGeneratorImpl>()->random64();
   torch::manual_seed(43);
-  const Tensor y = dropout_features(ones, 0.3, false);
+  const Tensor y = dropout_features(ones, 0.3);
   for (int64_t i = 0; i < 64; ++i)
     EXPECT_EQ(y[i].item<float>() != 0, dropout_keeps(key, i, std::lround(0.3 * 65536))) << i;
 }
@@ -84,18 +84,23 @@ TEST(Dropout, NanAndInfStayVisible) {
   const float inf = std::numeric_limits<float>::infinity();
   torch::manual_seed(3);
   const Tensor x = torch::full({256}, nan);
-  EXPECT_TRUE(dropout_features(x, 0.5, false).isnan().all().item<bool>());
+  EXPECT_TRUE(dropout_features(x, 0.5).isnan().all().item<bool>());
   EXPECT_TRUE(relu_dropout(x, 0.5).isnan().all().item<bool>());
   // inf * 0 is NaN where dropped, inf where kept: never a finite number.
-  EXPECT_FALSE(dropout_features(torch::full({256}, inf), 0.5, false).isfinite().any().item<bool>());
+  EXPECT_FALSE(dropout_features(torch::full({256}, inf), 0.5).isfinite().any().item<bool>());
 }
 
-TEST(Dropout, InPlaceOverwritesItsInput) {
+TEST(Dropout, WritesWhereItIsToldInPlaceOrIntoABuffer) {
   torch::manual_seed(5);
   Tensor x = torch::ones({1000});
-  const Tensor y = dropout_features(x, 0.5, /*in_place=*/true);
+  const Tensor y = dropout_features(x, 0.5, x);
   EXPECT_EQ(y.data_ptr<float>(), x.data_ptr<float>());
   EXPECT_GT((x == 0).sum().item<int64_t>(), 0);
+  Tensor buffer = torch::full({1000}, 7.0f);
+  torch::manual_seed(5);
+  const Tensor z = dropout_features(torch::ones({1000}), 0.5, buffer);
+  EXPECT_EQ(z.data_ptr<float>(), buffer.data_ptr<float>());
+  EXPECT_TRUE(buffer.equal(x)) << "the same key, the same mask";
 }
 
 }  // namespace

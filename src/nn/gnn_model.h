@@ -43,6 +43,7 @@ class GnnModelImpl : public torch::nn::Module {
   ModelOptions options_;
   torch::nn::ModuleList module_list_;
   std::vector<std::shared_ptr<GraphConv>> convs_;
+  torch::Tensor dropped_input_;  // input dropout's output, reused across steps
 };
 TORCH_MODULE(GnnModel);
 

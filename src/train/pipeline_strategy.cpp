@@ -251,7 +251,10 @@ void PipelineStrategy::forward(int64_t epoch, int64_t step, int64_t micro_batch,
       // As GnnModel::forward: input dropout over the feature matrix.
       x = tensors_.features;
       const double p = state_.model->options().input_dropout;
-      if (p > 0) x = nn::dropout_features(x.widen(), p, /*in_place=*/x.compressed());
+      if (p > 0) {
+        torch::Tensor widened = x.widen();
+        x = nn::dropout_features(widened, p, x.compressed() ? widened : torch::Tensor());
+      }
     } else {
       f.input = mailbox_.recv(placement_.layers[l - 1], kActivationTag + l).at(0).requires_grad_();
       // The table: this micro-batch's rows after those of the earlier ones.

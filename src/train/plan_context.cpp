@@ -57,7 +57,8 @@ int64_t training_bytes(const BatchShape& s, const Dims& d, int first, int last, 
     const bool hidden = l + 1 < static_cast<int>(d.in.size());
     const double dst = s.dst[l], src = s.src[l];
     floats += dst * d.in[l] * (l == 0 && global_input ? 2 : 1);  // aggregated (+ gathered root)
-    floats += dst * d.out[l] * (hidden ? 6 : 4);  // lin_l, lin_r, sum (+ relu, dropout mask, out)
+    // lin_l, lin_r, sum (+ relu and dropout as one output, no mask: nn/dropout.h)
+    floats += dst * d.out[l] * (hidden ? 5 : 4);
     if (l > 0 || !global_input) floats += src * d.in[l];  // input's gradient
     floats += bytes(s.edges[l] * 3 + dst * 2) / double(kFloat);  // CSR, its transpose
   }
