@@ -161,8 +161,8 @@ void start_over_ssh(runtime::LaunchOptions& launch, int master_port,
 // boards' daemons reach it.
 void start_under_mpirun(runtime::LaunchOptions& launch, const LaunchArgs& args,
                         const std::vector<runtime::Host>& hosts, int world,
-                        const std::vector<std::string>& ssh,
-                        const std::vector<std::string>& train, const std::string& path,
+                        const std::string& ssh, const std::vector<std::string>& train,
+                        const std::string& path,
                         const runtime::EmulatedRack* rack) {
   std::ofstream file(path);
   for (const runtime::Host& host : hosts) {
@@ -173,8 +173,6 @@ void start_under_mpirun(runtime::LaunchOptions& launch, const LaunchArgs& args,
     file << host.destination() << " slots=" << host.slots << "\n";
   }
   check(file.good(), "launch: cannot write {}", path);
-  std::string agent;
-  for (const std::string& word : ssh) agent += (agent.empty() ? "" : " ") + word;
   launch.num_workers = 1;
   if (rack) {
     launch.argv = {"ip", "netns", "exec", rack->console_namespace()};
@@ -183,7 +181,7 @@ void start_under_mpirun(runtime::LaunchOptions& launch, const LaunchArgs& args,
     launch.extra_env["PMIX_MCA_gds"] = "hash";
   }
   launch.argv.insert(launch.argv.end(), {"mpirun", "-np", std::to_string(world), "--hostfile",
-                                         path, "--mca", "plm_rsh_agent", agent});
+                                         path, "--mca", "plm_rsh_agent", ssh});
   if (::geteuid() == 0) launch.argv.push_back("--allow-run-as-root");
   launch.argv.insert(launch.argv.end(), train.begin(), train.end());
 }
@@ -242,18 +240,19 @@ int run_launch(const LaunchArgs& args) {
 
   std::optional<runtime::EmulatedRack> rack;
   std::vector<runtime::Host> hosts;
-  std::vector<std::string> ssh = words_of(args.ssh);
+  std::string ssh_text = args.ssh;
   if (!args.emulate.empty()) {
     if (!args.quiet)
       fmt::print(stderr, "launch: making an emulated rack of {} board(s), an sshd on each\n",
                  args.devices);
     rack.emplace(runtime::parse_boards(args.emulate, args.devices, "--emulate"), "--emulate");
     hosts = rack->hosts();
-    ssh = words_of(rack->ssh_command());
+    ssh_text = rack->ssh_command();
   } else {
     hosts = runtime::read_hostfile(args.hosts);
   }
   interrupts.check_during("making the rack");
+  const std::vector<std::string> ssh = words_of(ssh_text);
   std::vector<int> host_index;  // by rank
   for (size_t h = 0; h < hosts.size(); ++h)
     for (int s = 0; s < hosts[h].slots; ++s) host_index.push_back(static_cast<int>(h));
@@ -280,7 +279,8 @@ int run_launch(const LaunchArgs& args) {
   } remove_mpi_hosts{train.mpi ? mpi_hosts : ""};
   const runtime::EmulatedRack* on_rack = rack ? &*rack : nullptr;
   if (train.mpi)
-    start_under_mpirun(launch, args, hosts, world, ssh, train_of_host.front(), mpi_hosts, on_rack);
+    start_under_mpirun(launch, args, hosts, world, ssh_text, train_of_host.front(), mpi_hosts,
+                       on_rack);
   else
     start_over_ssh(launch, args.master_port ? args.master_port : free_port(hosts.front(), ssh,
                                                                           remote_edgegnn),
