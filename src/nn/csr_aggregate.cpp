@@ -94,18 +94,19 @@ struct CsrAggregateFunction : torch::autograd::Function<CsrAggregateFunction> {
   }
 };
 
-// The same sum over compressed rows T (c10::Half or uint8 codes), in float32:
-// float16 values widen as they are read; codes are summed as they are and each
-// output row dequantised once, since sum_e w_e (offset + scale q_e) =
-// offset * sum_e w_e + scale * sum_e w_e q_e (exact but for rounding).
+// The same sum over rows read where they are stored, T (float, c10::Half or
+// uint8 codes), stacked or not, in float32: float16 values widen as they are
+// read; codes are summed as they are and each output row dequantised once,
+// since sum_e w_e (offset + scale q_e) = offset * sum_e w_e + scale * sum_e w_e
+// q_e (exact but for rounding). No gradient flows to x.
 template <typename T>
-Tensor spmm_compressed(const FeatureMatrix& x, const Tensor& rowptr, const Tensor& col,
-                       const Tensor& weight, bool mean) {
+Tensor spmm_stored(const FeatureMatrix& x, const Tensor& rowptr, const Tensor& col,
+                   const Tensor& weight, bool mean) {
   const int64_t num_rows = rowptr.size(0) - 1, num_features = x.num_columns();
   Tensor out = torch::empty({num_rows, num_features}, torch::kFloat32);
   const int64_t* rp = rowptr.data_ptr<int64_t>();
   const int32_t* cp = col.data_ptr<int32_t>();
-  const T* xp = static_cast<const T*>(x.values().data_ptr());
+  const FeatureMatrix::StoredRows<T> xr = x.stored_rows<T>();
   const float* wp = weight.defined() ? weight.data_ptr<float>() : nullptr;
   const bool codes = x.dtype() == graph::FeatureDtype::kInt8;
   const float* scale = codes ? x.scale().data_ptr<float>() : nullptr;
@@ -121,10 +122,10 @@ Tensor spmm_compressed(const FeatureMatrix& x, const Tensor& rowptr, const Tenso
       // Sum of the row's weights: 1 for a non-empty mean, exactly.
       float total = mean && !empty ? 1.0f : 0.0f;
       for (int64_t e = rp[i]; e < rp[i + 1]; ++e) {
-        const T* __restrict xr = xp + static_cast<int64_t>(cp[e]) * num_features;
+        const T* __restrict row = xr.at(cp[e]);
         const float w = wp ? wp[e] : row_weight;
         if (!mean) total += w;
-        for (int64_t f = 0; f < num_features; ++f) o[f] += w * static_cast<float>(xr[f]);
+        for (int64_t f = 0; f < num_features; ++f) o[f] += w * static_cast<float>(row[f]);
       }
       if (codes)
         for (int64_t f = 0; f < num_features; ++f) o[f] = offset[f] * total + scale[f] * o[f];
@@ -165,17 +166,26 @@ Tensor csr_aggregate(const Tensor& x, const CsrAdjacency& adjacency, Aggregation
 
 Tensor csr_aggregate(const FeatureMatrix& x, const CsrAdjacency& adjacency,
                      Aggregation aggregation) {
-  if (!x.compressed()) return csr_aggregate(x.values(), adjacency, aggregation);
+  if (!x.compressed() && !x.stacked()) return csr_aggregate(x.values(), adjacency, aggregation);
   const Tensor& weight = adjacency.weight;
-  check(x.values().is_contiguous(), "csr_aggregate: compressed x must be contiguous");
+  check(x.stacked() || x.values().is_contiguous(), "csr_aggregate: compressed x must be contiguous");
   check_adjacency(adjacency, aggregation);
   check(!weight.defined() || (weight.scalar_type() == torch::kFloat32 &&
                               weight.numel() == adjacency.col.numel() && weight.is_contiguous()),
-        "csr_aggregate: edge weights of a compressed x must be contiguous float32, one per edge");
+        "csr_aggregate: edge weights of a compressed or stacked x must be contiguous float32, one "
+        "per edge");
   const bool mean = aggregation == Aggregation::kMean;
-  if (x.dtype() == graph::FeatureDtype::kFloat16)
-    return spmm_compressed<c10::Half>(x, adjacency.rowptr, adjacency.col, weight, mean);
-  return spmm_compressed<uint8_t>(x, adjacency.rowptr, adjacency.col, weight, mean);
+  const Tensor& rowptr = adjacency.rowptr;
+  const Tensor& col = adjacency.col;
+  switch (x.dtype()) {
+    case graph::FeatureDtype::kFloat16:
+      return spmm_stored<c10::Half>(x, rowptr, col, weight, mean);
+    case graph::FeatureDtype::kInt8:
+      return spmm_stored<uint8_t>(x, rowptr, col, weight, mean);
+    case graph::FeatureDtype::kFloat32:
+      return spmm_stored<float>(x, rowptr, col, weight, mean);
+  }
+  throw Error("csr_aggregate: unknown feature dtype");
 }
 
 }  // namespace edgegnn::nn

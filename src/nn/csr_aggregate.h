@@ -11,7 +11,8 @@
 // The adjacency borrows its index tensors; they must outlive the autograd graph.
 //
 // A compressed input (FeatureMatrix: the feature matrix as float16 or 8-bit
-// codes) is read where it lies and summed in float32, with no gradient.
+// codes) or a stacked one (several matrices' rows as one) is read where it
+// lies and summed in float32, with no gradient.
 #pragma once
 
 #include <torch/torch.h>
@@ -34,8 +35,8 @@ enum class Aggregation { kSum, kMean };
 // adjacency with weights is refused; empty rows give zeros).
 torch::Tensor csr_aggregate(const torch::Tensor& x, const CsrAdjacency& adjacency,
                             Aggregation aggregation = Aggregation::kSum);
-// The same over a FeatureMatrix: a float one goes to the function above; a
-// compressed one gives float32 (num_dst, F) without gradient, equal to the
+// The same over a FeatureMatrix: an unstacked float one goes to the function
+// above; a compressed or stacked one gives float32 (num_dst, F) without gradient, equal to the
 // aggregation of its widened rows up to float32 rounding.
 torch::Tensor csr_aggregate(const FeatureMatrix& x, const CsrAdjacency& adjacency,
                             Aggregation aggregation = Aggregation::kSum);

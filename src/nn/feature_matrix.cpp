@@ -41,6 +41,26 @@ FeatureMatrix FeatureMatrix::int8(torch::Tensor codes, torch::Tensor scale, torc
   return m;
 }
 
+FeatureMatrix FeatureMatrix::stacked(const std::vector<FeatureMatrix>& parts) {
+  check(!parts.empty(), "FeatureMatrix: nothing to stack");
+  FeatureMatrix m;
+  m.dtype_ = parts[0].dtype_;
+  m.scale_ = parts[0].scale_;
+  m.offset_ = parts[0].offset_;
+  m.segment_first_ = {0};
+  for (const FeatureMatrix& p : parts) {
+    check(!p.stacked() && p.dtype_ == m.dtype_ && p.num_columns() == parts[0].num_columns() &&
+              p.values_.is_contiguous() && !p.values_.requires_grad() &&
+              (p.compressed() || p.values_.scalar_type() == torch::kFloat32) &&
+              p.scale_.is_same(m.scale_) && p.offset_.is_same(m.offset_),
+          "FeatureMatrix: stacked parts must be contiguous, of one dtype (float32, float16 or "
+          "int8) and width, without gradient");
+    m.segments_.push_back(p.values_);
+    m.segment_first_.push_back(m.segment_first_.back() + p.num_rows());
+  }
+  return m;
+}
+
 torch::Tensor FeatureMatrix::widen_rows(const int64_t* index, int64_t begin, int64_t count) const {
   const int64_t width = num_columns();
   torch::Tensor out = torch::empty({count, width}, torch::kFloat32);
@@ -48,11 +68,11 @@ torch::Tensor FeatureMatrix::widen_rows(const int64_t* index, int64_t begin, int
   const bool codes = dtype_ == graph::FeatureDtype::kInt8;
   const float* scale = codes ? scale_.data_ptr<float>() : nullptr;
   const float* offset = codes ? offset_.data_ptr<float>() : nullptr;
-  auto widen = [&]<typename T>(const T* values) {
+  auto widen = [&]<typename T>(const StoredRows<T>& rows) {
     const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, width));
     at::parallel_for(0, count, grain, [&](int64_t first, int64_t last) {
       for (int64_t i = first; i < last; ++i) {
-        const T* __restrict row = values + (index ? index[i] : begin + i) * width;
+        const T* __restrict row = rows.at(index ? index[i] : begin + i);
         float* __restrict o = op + i * width;
         if (codes)
           for (int64_t f = 0; f < width; ++f)
@@ -63,18 +83,20 @@ torch::Tensor FeatureMatrix::widen_rows(const int64_t* index, int64_t begin, int
     });
   };
   if (codes)
-    widen(static_cast<const uint8_t*>(values_.data_ptr()));
+    widen(stored_rows<uint8_t>());
+  else if (compressed())
+    widen(stored_rows<c10::Half>());
   else
-    widen(static_cast<const c10::Half*>(values_.data_ptr()));
+    widen(stored_rows<float>());
   return out;
 }
 
 torch::Tensor FeatureMatrix::widen() const {
-  return compressed() ? widen_rows(nullptr, 0, num_rows()) : values_;
+  return compressed() || stacked() ? widen_rows(nullptr, 0, num_rows()) : values_;
 }
 
 torch::Tensor FeatureMatrix::rows(const torch::Tensor& index) const {
-  if (!compressed()) return values_.index_select(0, index);
+  if (!compressed() && !stacked()) return values_.index_select(0, index);
   check(index.scalar_type() == torch::kInt64 && index.dim() == 1,
         "FeatureMatrix: row index must be a 1-d int64 tensor");
   const torch::Tensor ids = index.contiguous();
@@ -85,14 +107,14 @@ torch::Tensor FeatureMatrix::rows(const torch::Tensor& index) const {
 }
 
 torch::Tensor FeatureMatrix::rows(int64_t begin, int64_t count) const {
-  if (!compressed()) return values_.narrow(0, begin, count);
+  if (!compressed() && !stacked()) return values_.narrow(0, begin, count);
   check(begin >= 0 && count >= 0 && begin + count <= num_rows(),
         "FeatureMatrix: rows [{}, {}) out of range [0, {})", begin, begin + count, num_rows());
   return widen_rows(nullptr, begin, count);
 }
 
 torch::Tensor FeatureMatrix::map_rows(const RowFunction& fn, int64_t begin, int64_t count) const {
-  if (!compressed()) return fn(values_.narrow(0, begin, count));
+  if (!compressed() && !stacked()) return fn(values_.narrow(0, begin, count));
   const int64_t chunk_rows =
       std::max<int64_t>(1, kChunkBytes / (4 * std::max<int64_t>(1, num_columns())));
   torch::Tensor out;
@@ -107,16 +129,19 @@ torch::Tensor FeatureMatrix::map_rows(const RowFunction& fn, int64_t begin, int6
 }
 
 torch::Tensor FeatureMatrix::map_rows(const RowFunction& fn) const {
-  return compressed() ? map_rows(fn, 0, num_rows()) : fn(values_);
+  return compressed() || stacked() ? map_rows(fn, 0, num_rows()) : fn(values_);
 }
 
 FeatureMatrix FeatureMatrix::empty_like(int64_t num_rows) const {
-  return like(torch::empty({num_rows, num_columns()}, values_.options()));
+  return like(torch::empty({num_rows, num_columns()},
+                           (stacked() ? segments_[0] : values_).options()));
 }
 
 FeatureMatrix FeatureMatrix::like(torch::Tensor values) const {
   FeatureMatrix m = *this;
   m.values_ = std::move(values);
+  m.segments_.clear();
+  m.segment_first_.clear();
   return m;
 }
 
@@ -124,6 +149,7 @@ int64_t FeatureMatrix::memory_bytes() const {
   int64_t bytes = 0;
   for (const torch::Tensor* t : {&values_, &scale_, &offset_})
     if (t->defined()) bytes += t->numel() * t->element_size();
+  for (const torch::Tensor& t : segments_) bytes += t.numel() * t.element_size();
   return bytes;
 }
 

@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cmath>
 
+#include "core/error.h"
+
 namespace edgegnn::nn {
 namespace {
 
@@ -88,6 +90,14 @@ LayerGraph block_layer_graph(const sample::Block& block, bool global_input,
                                    self_col, normalization, g);
   }
   return out;
+}
+
+void relocate_input(LayerGraph& graph, std::span<const int32_t> input_rows) {
+  check(!graph.dst_rows.defined() && graph.dst_begin == 0,
+        "relocate_input: the layer graph's input is laid out already");
+  int32_t* col = graph.adjacency.col.data_ptr<int32_t>();
+  for (int64_t e = 0; e < graph.adjacency.col.numel(); ++e) col[e] = input_rows[col[e]];
+  graph.dst_rows = ids_tensor(input_rows.data(), graph.num_dst);
 }
 
 LayerGraph full_layer_graph(const graph::Graph& g, int64_t begin, int64_t end,

@@ -52,6 +52,11 @@ LayerGraph block_layer_graph(const sample::Block& block, bool global_input,
                              Normalization normalization, const graph::Graph& graph,
                              std::span<const int32_t> dst_input_rows = {});
 
+// Points a local-input layer graph at an input laid out otherwise: src i of
+// its block is row input_rows[i] of the input (partition training's first
+// layer, reading rows where the feature fetcher left them).
+void relocate_input(LayerGraph& graph, std::span<const int32_t> input_rows);
+
 // Full neighbourhoods of nodes [begin, end) of `graph`, global input (for
 // full-batch training and layer-wise inference).
 LayerGraph full_layer_graph(const graph::Graph& graph, int64_t begin, int64_t end,

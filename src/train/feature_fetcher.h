@@ -1,6 +1,11 @@
 // FeatureFetcher: the feature rows of any nodes, for a rank that holds only its
 // part's. Own rows are read in place; others come from their owners, requested
-// with one alltoallv of ids and answered with one of rows.
+// with one alltoallv of ids and answered with one of rows, received straight
+// into the buffer the first layer reads. Nothing is copied into a batch-sized
+// input: gather() hands out one stacked table of the part's rows, the cache's
+// and the fetched ones, and where each node's row is in it (Reddit, 4 parts,
+// float32: 265 MB of gathered input a step no longer exists, which leaves a
+// 1 GiB board room for a cache twice as large).
 //
 // The feature cache (--feature-cache): fill_cache fetches once the rows of
 // the remote nodes a rank's batches will ask for most often (ranked by the
@@ -10,13 +15,12 @@
 //
 // Rows are held, sent and cached as the part holds them (--feature-dtype):
 // float16 or int8 rows move 2x or ~4x fewer bytes, a cache of SIZE bytes holds
-// 2x or 4x more of them, and gather() returns them still compressed, for the
-// first layer to read in place. Every rank packs with the same int8 ranges
+// 2x or 4x more of them, and the first layer reads them still compressed. Every rank packs with the same int8 ranges
 // (compress_features), so codes mean the same on all of them.
 //
-// Rows are copied row by row into buffers reused from step to step: fresh
-// buffers of ~100 MB a step (Reddit, 4 parts) cost more in page faults than
-// the copying, on an emulated board four times more than the link.
+// Fetched rows land in buffers reused from step to step: fresh buffers of
+// ~100 MB a step (Reddit, 4 parts) cost more in page faults than the copying,
+// on an emulated board four times more than the link.
 //
 // gather() is a collective: every rank calls it for every batch, in order.
 #pragma once
@@ -40,10 +44,16 @@ class FeatureFetcher {
   // be alive at once (a step in use and those made ahead).
   FeatureFetcher(const PartView& view, comm::Communicator& comm, int num_outputs);
 
-  // The rows of `nodes` (global ids), (nodes.size(), num_features), stored as
-  // the part's features are. The result is a view of a buffer reused by the
-  // num_outputs-th next call: drop it before then.
-  nn::FeatureMatrix gather(std::span<const int32_t> nodes);
+  // The rows of some nodes, where they lie: node i's is row rows[i] of
+  // `table` (stacked: this part's rows, the cache's, then the fetched ones).
+  struct Gathered {
+    nn::FeatureMatrix table;
+    std::vector<int32_t> rows;
+  };
+  // The rows of `nodes` (global ids), stored as the part's features are. The
+  // fetched ones are in a buffer reused by the num_outputs-th next call: drop
+  // the table before then.
+  Gathered gather(std::span<const int32_t> nodes);
   // Frees the reused buffers (before evaluation, which needs the memory).
   void release_buffers();
 
@@ -55,10 +65,9 @@ class FeatureFetcher {
   int64_t row_bytes() const { return row_bytes_; }
 
  private:
-  // Rows of `nodes` that other ranks own, fetched from them, into `out` at
-  // `positions`.
-  void fetch_remote(const std::vector<std::vector<int32_t>>& asks,
-                    const std::vector<std::vector<int64_t>>& positions, nn::FeatureMatrix& out);
+  // The rows of asks[p] (nodes rank p owns), fetched from their owners into
+  // consecutive rows at `into`, asks[0]'s first.
+  void fetch_remote(const std::vector<std::vector<int32_t>>& asks, std::byte* into);
   // The next output buffer, viewed as `num_rows` rows.
   torch::Tensor next_output(int64_t num_rows);
 
@@ -71,7 +80,7 @@ class FeatureFetcher {
   nn::FeatureMatrix cache_rows_;
   std::vector<torch::Tensor> outputs_;  // gather()'s buffers, used in turn
   size_t next_output_ = 0;
-  std::vector<std::byte> send_, received_;
+  std::vector<std::byte> send_;  // own rows others asked for
 };
 
 }  // namespace edgegnn::train

@@ -41,15 +41,19 @@ uint64_t batch_key(int64_t epoch, int64_t step) {
 // makes every step, in order, so the collectives inside line up. With a
 // queue depth above 0 steps are made on a thread of their own over the
 // loader's channel, that many ahead of the one computing.
+//
+// The first layer reads the fetcher's table in place, unless the model drops
+// input features: dropout then gets the batch's own rows, as in every other
+// strategy (a table's every row would be widened and dropped).
 class PartBatches : public BatchSource {
  public:
   PartBatches(const PartView& view, const DistributedSampler& sampler, FeatureFetcher& fetcher,
               comm::Communicator& loader_comm, std::vector<int32_t> order,
               const std::vector<int64_t>& train_counts, int64_t num_steps, int64_t epoch,
-              int depth)
+              int depth, bool input_in_place)
       : view_(view), sampler_(sampler), fetcher_(fetcher), loader_comm_(loader_comm),
         order_(std::move(order)), train_counts_(train_counts), num_steps_(num_steps),
-        epoch_(epoch), ahead_(depth > 0),
+        epoch_(epoch), ahead_(depth > 0), in_place_(input_in_place),
         steps_(num_steps, depth, [this](int64_t s) { return make(s); }) {}
 
   int64_t num_steps() const override { return num_steps_; }
@@ -79,7 +83,7 @@ class PartBatches : public BatchSource {
                                           batch_key(epoch_, s));
     sample_seconds_ += seconds_since(start);
     start = Clock::now();
-    step.input = fetcher_.gather(batch.input_ids());
+    FeatureFetcher::Gathered input = fetcher_.gather(batch.input_ids());
     std::vector<int64_t> seed_rows;
     for (int32_t v : batch.seed_ids()) seed_rows.push_back(view_.local_row(v));
     step.labels = torch::from_blob(const_cast<int32_t*>(view_.part.labels.data()),
@@ -89,6 +93,13 @@ class PartBatches : public BatchSource {
     for (const auto& block : batch.blocks)
       step.graphs.push_back(nn::block_layer_graph(block, /*global_input=*/false,
                                                   nn::Normalization::kNone, view_.part));
+    if (in_place_) {
+      nn::relocate_input(step.graphs.front(), input.rows);
+      step.input = std::move(input.table);
+    } else {
+      step.input = input.table.rows(
+          torch::tensor(std::vector<int64_t>(input.rows.begin(), input.rows.end())));
+    }
     step.gather_seconds = seconds_since(start);
     transfer_seconds_ += loader_comm_.busy_seconds() - busy;
     return step;
@@ -101,7 +112,7 @@ class PartBatches : public BatchSource {
   const std::vector<int32_t> order_;
   const std::vector<int64_t>& train_counts_;
   const int64_t num_steps_, epoch_;
-  const bool ahead_;
+  const bool ahead_, in_place_;
   double sample_seconds_ = 0, transfer_seconds_ = 0;
   Prefetcher<StepBatch> steps_;  // last: its thread uses the rest
 };
@@ -238,8 +249,6 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     m.features = c.feature_bytes(part.num_nodes);
     m.labels = c.label_bytes(part.num_nodes);
 
-    // Layer 1 reads gathered input rows: the remote ones arrive in a buffer
-    // and are copied in beside the own ones; rows asked by others go out.
     // An input node L hops from a seed is remote unless every hop stayed in
     // the part: a 2-layer batch fetches far more than the edge cut.
     const double fetched =
@@ -249,9 +258,15 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     // curve (10 % of the rows save 45 %, 40 % save 80 %) from below.
     const double cached_share = part.num_halo > 0 ? double(cache_rows) / part.num_halo : 0;
     const double fetched_uncached = fetched * (1 - std::pow(cached_share, 0.4));
-    // A step made ahead holds its gathered input rows too.
-    const int64_t ahead = o.levers.sampler_queue_depth * bytes(s.src[0], row);
-    const int64_t training_comm = bytes(s.src[0], row) + ahead + 2 * bytes(fetched, row) +
+    // Layer 1 reads the part's rows, the cache's and the fetched ones where
+    // they lie, so a step holds its fetched rows (and those made ahead
+    // theirs), the rows others asked for (about as many) go out of a buffer,
+    // and the root term widens the dst rows. Input dropout gets the batch's
+    // rows widened instead.
+    const int64_t steps_held = 1 + o.levers.sampler_queue_depth;
+    const int64_t widened = o.model.input_dropout > 0 ? bytes(s.src[0], dims.in[0] * kFloat)
+                                                      : bytes(s.dst[0], dims.in[0] * kFloat);
+    const int64_t training_comm = (steps_held + 1) * bytes(fetched_uncached, row) + widened +
                                   2 * c.model_bytes + cache;
     const int64_t own = part.num_nodes, with_halo = own + part.num_halo;
     // Evaluation per layer: the layer's input held, the table of own and
@@ -347,7 +362,8 @@ EpochStats PartitionStrategy::run_epoch(int64_t epoch, runtime::Progress& progre
   EpochStats stats;
   {
     PartBatches source(view_, sampler_, fetcher_, loader_comm_, epoch_order(epoch), train_counts_,
-                       steps_per_epoch_, epoch, options_.levers.sampler_queue_depth);
+                       steps_per_epoch_, epoch, options_.levers.sampler_queue_depth,
+                       /*input_in_place=*/options_.model.input_dropout == 0);
     progress.start_epoch(epoch, options_.epochs, steps_per_epoch_);
     stats = run_minibatch_epoch(source, state_, epoch, progress, [this] { buckets_.finish(); },
                                 comm_);
