@@ -5,6 +5,7 @@
 #include <cmath>
 #include <numeric>
 #include <unordered_map>
+#include <unordered_set>
 
 #include <fmt/format.h>
 
@@ -24,8 +25,9 @@ torch::Tensor int64_tensor(const std::vector<int64_t>& values) {
 }
 
 // Steps of epoch 0 (training counts epochs from 1) whose sampled inputs rank
-// the remote rows to cache: a fifth of an epoch on Reddit.
-constexpr int64_t kCacheRankingSteps = 32;
+// the remote rows to cache: 64 of 150 on Reddit (32 left ranks with room
+// for more rows than they had seen drawn).
+constexpr int64_t kCacheRankingSteps = 64;
 
 // Step s of `num_steps` takes this [first, last) of `total` nodes.
 std::pair<int64_t, int64_t> step_slice(int64_t total, int64_t s, int64_t num_steps) {
@@ -336,23 +338,47 @@ std::vector<int32_t> PartitionStrategy::epoch_order(int64_t epoch) const {
 
 std::vector<int32_t> PartitionStrategy::rank_remote_inputs(int64_t capacity) const {
   const std::vector<int32_t> order = epoch_order(0);
-  std::unordered_map<int32_t, int32_t> drawn;
+  // Times each remote node is drawn, in even steps and in odd ones.
+  std::unordered_map<int32_t, int32_t> drawn[2];
   const int64_t steps = std::min(kCacheRankingSteps, steps_per_epoch_);
   for (int64_t s = 0; s < steps; ++s) {
     const auto [first, last] = step_slice(static_cast<int64_t>(order.size()), s, steps_per_epoch_);
     const sample::Batch batch =
         sampler_.sample(std::span(order).subspan(first, last - first), batch_key(0, s));
     for (int32_t v : batch.input_ids())
-      if (view_.owner(v) != rank()) ++drawn[v];
+      if (view_.owner(v) != rank()) ++drawn[s % 2][v];
   }
-  std::vector<std::pair<int32_t, int32_t>> ranked;  // (-times drawn, node): most first
-  ranked.reserve(drawn.size());
-  for (auto [v, times] : drawn) ranked.emplace_back(-times, v);
-  const auto keep = std::min<size_t>(ranked.size(), static_cast<size_t>(capacity));
-  std::partial_sort(ranked.begin(), ranked.begin() + keep, ranked.end());
-  std::vector<int32_t> nodes;
-  for (size_t i = 0; i < keep; ++i) nodes.push_back(ranked[i].second);
-  return nodes;
+  // The `capacity` nodes drawn most, each count times its owner's weight.
+  auto most_wanted = [&](const std::unordered_map<int32_t, int32_t>& counts,
+                         const std::vector<double>& weight) {
+    std::vector<std::pair<double, int32_t>> ranked;  // (-weighted count, node): most first
+    ranked.reserve(counts.size());
+    for (auto [v, times] : counts) ranked.emplace_back(-times * weight[view_.owner(v)], v);
+    const auto keep = std::min<size_t>(ranked.size(), static_cast<size_t>(capacity));
+    std::partial_sort(ranked.begin(), ranked.begin() + keep, ranked.end());
+    std::vector<int32_t> nodes;
+    for (size_t i = 0; i < keep; ++i) nodes.push_back(ranked[i].second);
+    return nodes;
+  };
+  // The epoch waits for the rank that sends most, and METIS balances nodes,
+  // not how often others draw them (Reddit, 4 parts: the busiest rank sent
+  // 1.5x the least busy one's bytes). So each owner's rows weigh by the
+  // draws that caches miss on it over the mean, measured on odd steps with
+  // caches ranked on even ones.
+  const int size = comm_->size();
+  const std::vector<double> even(size, 1.0);
+  std::unordered_set<int32_t> held;
+  for (int32_t v : most_wanted(drawn[0], even)) held.insert(v);
+  std::vector<int64_t> missed(size);
+  for (auto [v, times] : drawn[1])
+    if (!held.contains(v)) missed[view_.owner(v)] += times;
+  missed = comm_->sum_over_ranks(missed);
+  const double mean = std::accumulate(missed.begin(), missed.end(), 0.0) / size;
+  std::vector<double> weight(size, 1.0);
+  if (mean > 0)
+    for (int p = 0; p < size; ++p) weight[p] = double(missed[p]) / mean;
+  for (auto [v, times] : drawn[1]) drawn[0][v] += times;
+  return most_wanted(drawn[0], weight);
 }
 
 EpochStats PartitionStrategy::run_epoch(int64_t epoch, runtime::Progress& progress) {
