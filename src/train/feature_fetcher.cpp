@@ -18,6 +18,13 @@ void pack_rows(const std::byte* in, std::span<const int64_t> rows, std::byte* ou
     std::memcpy(out + i * row_bytes, in + rows[i] * row_bytes, row_bytes);
 }
 
+// Whether a reused buffer of `have` bytes is made anew for `need`: when
+// short, or four times too large (the first steps' fetches, with the cache
+// still filling, are several times later ones'). Made anew, it gets a
+// quarter to spare, so that steps' sizes swaying do not remake it.
+bool remake(int64_t have, int64_t need) { return have < need || have > 4 * need + (8 << 20); }
+int64_t with_room(int64_t need) { return need + need / 4; }
+
 // A matrix's stored bytes (a tensor's storage is writable through a const handle).
 std::byte* bytes_of(const nn::FeatureMatrix& m) {
   return static_cast<std::byte*>(m.values().data_ptr());
@@ -33,47 +40,31 @@ FeatureFetcher::FeatureFetcher(const PartView& view, comm::Communicator& comm, i
   row_bytes_ = num_features_ * features_.values().element_size();
 }
 
-void FeatureFetcher::fill_cache(std::span<const int32_t> ranked, int64_t bytes) {
+void FeatureFetcher::reserve_cache(std::span<const int32_t> ranked, int64_t bytes) {
   check(bytes >= 0, "--feature-cache: {} bytes is negative", bytes);
   release_cache();
   const size_t keep = std::min<size_t>(ranked.size(), row_bytes_ > 0 ? bytes / row_bytes_ : 0);
   cache_rows_ = features_.empty_like(static_cast<int64_t>(keep));
-  // In rounds of a few MiB, so that the rows sent for others stay small
-  // beside the cache; every rank takes as many rounds as the one with the
-  // most rows to fetch.
-  constexpr int64_t kRoundBytes = 16 << 20;
-  const auto round_rows =
-      static_cast<size_t>(std::max<int64_t>(1, kRoundBytes / std::max<int64_t>(1, row_bytes_)));
-  int64_t rounds = 0;
-  for (const auto& theirs : comm_.all_gather({static_cast<int64_t>(keep)}))
-    rounds = std::max<int64_t>(rounds, (theirs.at(0) + round_rows - 1) / round_rows);
+  cache_row_filled_.assign(keep, false);
   cache_row_.reserve(keep);
-  size_t filled = 0;
-  for (int64_t round = 0; round < rounds; ++round) {
-    std::vector<std::vector<int32_t>> asks(comm_.size());
-    for (size_t i = round * round_rows; i < std::min(keep, (round + 1) * round_rows); ++i) {
-      const int p = view_.owner(ranked[i]);
-      check(p != comm_.rank(), "rank {}: node {} to cache is its own", comm_.rank(), ranked[i]);
-      asks[p].push_back(ranked[i]);
-    }
-    fetch_remote(asks, bytes_of(cache_rows_) + filled * row_bytes_);
-    for (const auto& ids : asks)
-      for (int32_t v : ids) cache_row_.emplace(v, static_cast<int32_t>(filled++));
+  for (size_t i = 0; i < keep; ++i) {
+    check(view_.owner(ranked[i]) != comm_.rank(), "rank {}: node {} to cache is its own",
+          comm_.rank(), ranked[i]);
+    cache_row_.emplace(ranked[i], static_cast<int32_t>(i));
   }
-  send_ = {};
 }
 
 void FeatureFetcher::release_cache() {
   cache_row_ = {};
+  cache_row_filled_ = {};
   cache_rows_ = {};
 }
 
 torch::Tensor FeatureFetcher::next_output(int64_t num_rows) {
   torch::Tensor& buffer = outputs_[next_output_];
   next_output_ = (next_output_ + 1) % outputs_.size();
-  // Grown to the largest batch so far: a board has no memory to spare.
-  if (!buffer.defined() || buffer.size(0) < num_rows)
-    buffer = torch::empty({num_rows, num_features_}, features_.values().options());
+  if (!buffer.defined() || remake(buffer.size(0) * row_bytes_, num_rows * row_bytes_))
+    buffer = torch::empty({with_room(num_rows), num_features_}, features_.values().options());
   return buffer.narrow(0, 0, num_rows);
 }
 
@@ -85,20 +76,26 @@ void FeatureFetcher::release_buffers() {
 FeatureFetcher::Gathered FeatureFetcher::gather(std::span<const int32_t> nodes) {
   const int me = comm_.rank();
   const int64_t own = features_.num_rows();
-  const int64_t cached = cache_filled() ? cache_rows_.num_rows() : 0;
+  const int64_t cached = has_cache() ? cache_rows_.num_rows() : 0;
   Gathered out;
   out.rows.resize(nodes.size());
   std::vector<std::vector<int32_t>> asks(comm_.size()), positions(comm_.size());
+  std::vector<std::vector<int32_t>> keep_in(comm_.size());  // per ask: its cache row, or -1
   for (size_t i = 0; i < nodes.size(); ++i) {
     const int32_t v = nodes[i];
     const int p = view_.owner(v);
     if (p == me) {
       out.rows[i] = static_cast<int32_t>(view_.local_row(v));
-    } else if (auto hit = cache_row_.find(v); hit != cache_row_.end()) {
-      out.rows[i] = static_cast<int32_t>(own + hit->second);
+      continue;
+    }
+    const auto hit = cache_row_.find(v);
+    const int32_t slot = hit == cache_row_.end() ? -1 : hit->second;
+    if (slot >= 0 && cache_row_filled_[slot]) {
+      out.rows[i] = static_cast<int32_t>(own + slot);
     } else {
       asks[p].push_back(v);
       positions[p].push_back(static_cast<int32_t>(i));
+      keep_in[p].push_back(slot);
     }
   }
   // Fetched rows arrive owner by owner, after the part's and the cache's.
@@ -107,6 +104,18 @@ FeatureFetcher::Gathered FeatureFetcher::gather(std::span<const int32_t> nodes) 
     for (int32_t i : at) out.rows[i] = next++;
   nn::FeatureMatrix fetched = features_.like(next_output(next - own - cached));
   fetch_remote(asks, bytes_of(fetched));
+  // Rows the cache wants are kept as they arrive. Steps made earlier read
+  // other cache rows only, so this thread writes none that they read.
+  int64_t k = 0;
+  for (const auto& slots : keep_in)
+    for (int32_t slot : slots) {
+      if (slot >= 0) {
+        std::memcpy(bytes_of(cache_rows_) + slot * row_bytes_, bytes_of(fetched) + k * row_bytes_,
+                    row_bytes_);
+        cache_row_filled_[slot] = true;
+      }
+      ++k;
+    }
   std::vector<nn::FeatureMatrix> parts{features_};
   if (cached > 0) parts.push_back(cache_rows_);
   parts.push_back(fetched);
@@ -128,7 +137,8 @@ void FeatureFetcher::fetch_remote(const std::vector<std::vector<int32_t>>& asks,
   }
   // Rows travel as their stored bytes, whatever the dtype.
   const auto send_bytes = static_cast<size_t>(rows.size() * row_bytes_);
-  if (send_.size() < send_bytes) send_.resize(send_bytes);
+  if (remake(static_cast<int64_t>(send_.size()), static_cast<int64_t>(send_bytes)))
+    send_ = std::vector<std::byte>(with_room(static_cast<int64_t>(send_bytes)));
   pack_rows(bytes_of(features_), rows, send_.data(), row_bytes_);
   comm_.alltoallv<std::byte>(std::span<const std::byte>(send_.data(), send_bytes), send_counts,
                              std::span<std::byte>(into, static_cast<size_t>(recv_rows * row_bytes_)),

@@ -7,11 +7,13 @@
 // float32: 265 MB of gathered input a step no longer exists, which leaves a
 // 1 GiB board room for a cache twice as large).
 //
-// The feature cache (--feature-cache): fill_cache fetches once the rows of
-// the remote nodes a rank's batches will ask for most often (ranked by the
-// strategy from sampled batches: SALIENT++'s vertex-inclusion probability,
-// not in-degree), and gather() never asks for those again until
-// release_cache(). Its map is over the cached nodes only, not all nodes.
+// The feature cache (--feature-cache) holds the rows of the remote nodes a
+// rank's batches will ask for most often (ranked by the strategy from sampled
+// batches: SALIENT++'s vertex-inclusion probability, not in-degree). It fills
+// itself: a row is kept the first time a batch fetches it, and never asked
+// for again until release_cache(). So filling costs no transfer (nor wait)
+// of its own, and rows ranked but never drawn are never fetched. Its map is
+// over the cached nodes only, not all nodes.
 //
 // Rows are held, sent and cached as the part holds them (--feature-dtype):
 // float16 or int8 rows move 2x or ~4x fewer bytes, a cache of SIZE bytes holds
@@ -20,7 +22,9 @@
 //
 // Fetched rows land in buffers reused from step to step: fresh buffers of
 // ~100 MB a step (Reddit, 4 parts) cost more in page faults than the copying,
-// on an emulated board four times more than the link.
+// on an emulated board four times more than the link. A buffer shrinks when a
+// step needs far less of it (the first steps, with the cache still filling,
+// fetch several times what later ones do).
 //
 // gather() is a collective: every rank calls it for every batch, in order.
 #pragma once
@@ -57,11 +61,11 @@ class FeatureFetcher {
   // Frees the reused buffers (before evaluation, which needs the memory).
   void release_buffers();
 
-  // A collective. Caches the rows of the first of `ranked` (remote global ids,
-  // most wanted first) that `bytes` hold, in place of any cached before.
-  void fill_cache(std::span<const int32_t> ranked, int64_t bytes);
+  // Sets `bytes` aside for the rows of the first of `ranked` (remote global
+  // ids, most wanted first), in place of any cache before; gather() fills it.
+  void reserve_cache(std::span<const int32_t> ranked, int64_t bytes);
   void release_cache();
-  bool cache_filled() const { return cache_rows_.values().defined(); }
+  bool has_cache() const { return cache_rows_.values().defined(); }
   int64_t row_bytes() const { return row_bytes_; }
 
  private:
@@ -76,7 +80,8 @@ class FeatureFetcher {
   const int64_t num_features_;
   nn::FeatureMatrix features_;       // this part's rows, borrowed
   int64_t row_bytes_ = 0;                          // bytes of one stored row
-  std::unordered_map<int32_t, int32_t> cache_row_;  // cached global id -> cache row
+  std::unordered_map<int32_t, int32_t> cache_row_;  // global id to cache -> cache row
+  std::vector<bool> cache_row_filled_;
   nn::FeatureMatrix cache_rows_;
   std::vector<torch::Tensor> outputs_;  // gather()'s buffers, used in turn
   size_t next_output_ = 0;

@@ -382,9 +382,9 @@ std::vector<int32_t> PartitionStrategy::rank_remote_inputs(int64_t capacity) con
 }
 
 EpochStats PartitionStrategy::run_epoch(int64_t epoch, runtime::Progress& progress) {
-  // The cache is left out of evaluation's peak, and filled again after it.
+  // The cache is left out of evaluation's peak, and fills again after it.
   const int64_t cache_bytes = options_.levers.feature_cache_bytes;
-  if (cache_bytes > 0 && !fetcher_.cache_filled()) fetcher_.fill_cache(cache_ranking_, cache_bytes);
+  if (cache_bytes > 0 && !fetcher_.has_cache()) fetcher_.reserve_cache(cache_ranking_, cache_bytes);
   EpochStats stats;
   {
     PartBatches source(view_, sampler_, fetcher_, loader_comm_, epoch_order(epoch), train_counts_,

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <bit>
 #include <cmath>
+#include <numeric>
 
 #include <fmt/format.h>
 
@@ -31,6 +32,7 @@ EpochStats run_minibatch_epoch(BatchSource& source, TrainingState& state, int64_
                                comm::Communicator* comm) {
   EpochStats stats;
   LossTotals totals;
+  std::vector<int64_t> step_nanoseconds;
   for (;;) {
     auto start = Clock::now();
     std::optional<StepBatch> batch = source.next();
@@ -44,7 +46,9 @@ EpochStats run_minibatch_epoch(BatchSource& source, TrainingState& state, int64_
     if (batch->loss_rows.defined()) log_probs = log_probs.index_select(0, batch->loss_rows);
     loss_backward(log_probs, batch->labels, batch->global_size, epoch, stats.num_steps + 1,
                   totals);
-    stats.compute_seconds += seconds_since(start);
+    const double compute = seconds_since(start);
+    stats.compute_seconds += compute;
+    step_nanoseconds.push_back(static_cast<int64_t>(compute * 1e9));
     start = Clock::now();
     if (before_step) before_step();
     stats.sync_seconds += seconds_since(start);
@@ -60,7 +64,14 @@ EpochStats run_minibatch_epoch(BatchSource& source, TrainingState& state, int64_
       std::min(stats.wait_seconds + stats.gather_seconds, stats.transfer_seconds);
   stats.exposed_comm_seconds = stats.sync_seconds + batch_waits;
   stats.hidden_comm_seconds = stats.transfer_seconds - batch_waits;
+  stats.slowest_compute_seconds = stats.compute_seconds;
   if (comm) {
+    // Every rank makes every step.
+    std::vector<int64_t> slowest(step_nanoseconds.size());
+    for (const auto& theirs : comm->all_gather(step_nanoseconds))
+      for (size_t s = 0; s < slowest.size() && s < theirs.size(); ++s)
+        slowest[s] = std::max(slowest[s], theirs[s]);
+    stats.slowest_compute_seconds = std::accumulate(slowest.begin(), slowest.end(), 0.0) / 1e9;
     // Exact sums in rank order: the loss travels as its bit pattern.
     LossTotals all;
     for (const auto& theirs :

@@ -47,6 +47,9 @@ struct EpochStats {
   double wait_seconds = 0;       // waiting for the next batch
   double gather_seconds = 0;
   double compute_seconds = 0;    // forward + backward
+  // Over steps, the slowest rank's forward + backward: what a synchronous
+  // epoch takes when communication is free (compute_seconds on one device).
+  double slowest_compute_seconds = 0;
   double sync_seconds = 0;       // after backward, waiting for gradients from other devices
   double optimizer_seconds = 0;
   // Communication: the batch source's seconds in transfers (partition:
