@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "core/error.h"
 #include "nn/csr_aggregate.h"
 #include "nn/gcn_conv.h"
 #include "nn/sage_conv.h"
@@ -117,6 +118,52 @@ TEST(FeatureMatrix, FirstLayerForwardOnCompressedRowsMatchesTheWidenedMatrix) {
       for (const Tensor& p : conv->parameters()) EXPECT_TRUE(p.grad().defined());
     }
   }
+}
+
+// m's rows [0, 11), [11, 11) and [11, rows) as three matrices stacked.
+FeatureMatrix stack_in_three(const FeatureMatrix& m) {
+  const Tensor v = m.compressed() ? m.values() : m.widen();
+  const int64_t rows = v.size(0);
+  return FeatureMatrix::stacked({m.like(v.narrow(0, 0, 11).clone()),
+                                 m.like(v.narrow(0, 11, 0).clone()),
+                                 m.like(v.narrow(0, 11, rows - 11).clone())});
+}
+
+TEST(FeatureMatrix, AStackedMatrixReadsAsItsPartsJoined) {
+  torch::manual_seed(4);
+  std::vector<FeatureMatrix> matrices = compressed_matrices(/*rows=*/53, /*cols=*/19);
+  matrices.emplace_back(torch::randn({53, 19}));
+  for (const FeatureMatrix& m : matrices) {
+    const std::string dtype = graph::feature_dtype_name(m.dtype());
+    const FeatureMatrix s = stack_in_three(m);
+    ASSERT_TRUE(s.stacked());
+    EXPECT_EQ(s.num_rows(), 53);
+    EXPECT_EQ(s.num_columns(), 19);
+    EXPECT_EQ(s.dtype(), m.dtype());
+    EXPECT_TRUE(torch::equal(s.widen(), m.widen())) << dtype;
+    const Tensor index = torch::tensor({52, 0, 11, 10, 30}, torch::kInt64);
+    EXPECT_TRUE(torch::equal(s.rows(index), m.rows(index))) << dtype;
+    EXPECT_TRUE(torch::equal(s.rows(/*begin=*/9, /*count=*/5), m.widen().narrow(0, 9, 5)))
+        << dtype;
+    CsrAdjacency a = random_csr(/*num_dst=*/37, /*num_src=*/53, /*max_degree=*/9);
+    // Summed row by row in the same order: equal to the bit.
+    EXPECT_TRUE(torch::equal(csr_aggregate(s, a, Aggregation::kMean),
+                             csr_aggregate(m, a, Aggregation::kMean)))
+        << dtype;
+    a.weight = torch::rand({a.col.size(0)});
+    EXPECT_TRUE(torch::equal(csr_aggregate(s, a), csr_aggregate(m, a))) << dtype;
+  }
+}
+
+TEST(FeatureMatrix, StackingRefusesMixedDtypesWidthsAndGradients) {
+  const FeatureMatrix f16 = compressed_matrices(/*rows=*/4, /*cols=*/3)[0];
+  EXPECT_THROW(FeatureMatrix::stacked({FeatureMatrix(torch::randn({4, 3})), f16}), Error);
+  EXPECT_THROW(FeatureMatrix::stacked({FeatureMatrix(torch::randn({4, 3})),
+                                       FeatureMatrix(torch::randn({4, 2}))}),
+               Error);
+  EXPECT_THROW(FeatureMatrix::stacked({FeatureMatrix(torch::randn({4, 3}, torch::requires_grad()))}),
+               Error);
+  EXPECT_THROW(FeatureMatrix::stacked({}), Error);
 }
 
 }  // namespace

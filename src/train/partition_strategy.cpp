@@ -264,12 +264,14 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     // they lie, so a step holds its fetched rows (and those made ahead
     // theirs), the rows others asked for (about as many) go out of a buffer,
     // and the root term widens the dst rows. Input dropout gets the batch's
-    // rows widened instead.
-    const int64_t steps_held = 1 + o.levers.sampler_queue_depth;
+    // rows widened instead. The first steps, with the cache still filling,
+    // fetch as if there were none.
+    const int64_t buffers = 2 + o.levers.sampler_queue_depth;
     const int64_t widened = o.model.input_dropout > 0 ? bytes(s.src[0], dims.in[0] * kFloat)
                                                       : bytes(s.dst[0], dims.in[0] * kFloat);
-    const int64_t training_comm = (steps_held + 1) * bytes(fetched_uncached, row) + widened +
-                                  2 * c.model_bytes + cache;
+    const int64_t training_comm =
+        std::max(buffers * bytes(fetched_uncached, row) + cache, buffers * bytes(fetched, row)) +
+        widened + 2 * c.model_bytes;
     const int64_t own = part.num_nodes, with_halo = own + part.num_halo;
     // Evaluation per layer: the layer's input held, the table of own and
     // halo rows (or messages), and beside it first the own rows it was
@@ -295,7 +297,8 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     // node ids of the distributed sampler's two exchanges per hop.
     double ids = 0;
     for (size_t l = 0; l < s.src.size(); ++l) ids += 2 * (s.dst[l] * remote + s.edges[l] * remote);
-    // The cache is filled once per evaluated epoch, by as many rows as it holds.
+    // The cache fills again after each evaluation, from steps' fetches: at
+    // most each of its rows once.
     p.bytes_sent_per_epoch = c.steps * (bytes(fetched_uncached, row) + bytes(ids, 4)) +
                              cache_rows * row + c.allreduce_bytes_per_epoch(n);
     ranks.push_back(p);
