@@ -168,7 +168,8 @@ Tensor csr_aggregate(const FeatureMatrix& x, const CsrAdjacency& adjacency,
                      Aggregation aggregation) {
   if (!x.compressed() && !x.stacked()) return csr_aggregate(x.values(), adjacency, aggregation);
   const Tensor& weight = adjacency.weight;
-  check(x.stacked() || x.values().is_contiguous(), "csr_aggregate: compressed x must be contiguous");
+  check(x.stacked() || x.values().is_contiguous(),
+        "csr_aggregate: compressed x must be contiguous");
   check_adjacency(adjacency, aggregation);
   check(!weight.defined() || (weight.scalar_type() == torch::kFloat32 &&
                               weight.numel() == adjacency.col.numel() && weight.is_contiguous()),

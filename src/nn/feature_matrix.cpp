@@ -133,8 +133,8 @@ torch::Tensor FeatureMatrix::map_rows(const RowFunction& fn) const {
 }
 
 FeatureMatrix FeatureMatrix::empty_like(int64_t num_rows) const {
-  return like(torch::empty({num_rows, num_columns()},
-                           (stacked() ? segments_[0] : values_).options()));
+  return like(
+      torch::empty({num_rows, num_columns()}, (stacked() ? segments_[0] : values_).options()));
 }
 
 FeatureMatrix FeatureMatrix::like(torch::Tensor values) const {

@@ -79,7 +79,8 @@ class FeatureMatrix {
       rows.first_ = {0, values_.size(0)};
       return rows;
     }
-    for (const torch::Tensor& s : segments_) rows.base_.push_back(static_cast<const T*>(s.data_ptr()));
+    for (const torch::Tensor& s : segments_)
+      rows.base_.push_back(static_cast<const T*>(s.data_ptr()));
     rows.first_ = segment_first_;
     return rows;
   }

@@ -143,8 +143,7 @@ TEST(FeatureMatrix, AStackedMatrixReadsAsItsPartsJoined) {
     EXPECT_TRUE(torch::equal(s.widen(), m.widen())) << dtype;
     const Tensor index = torch::tensor({52, 0, 11, 10, 30}, torch::kInt64);
     EXPECT_TRUE(torch::equal(s.rows(index), m.rows(index))) << dtype;
-    EXPECT_TRUE(torch::equal(s.rows(/*begin=*/9, /*count=*/5), m.widen().narrow(0, 9, 5)))
-        << dtype;
+    EXPECT_TRUE(torch::equal(s.rows(/*begin=*/9, /*count=*/5), m.widen().narrow(0, 9, 5))) << dtype;
     CsrAdjacency a = random_csr(/*num_dst=*/37, /*num_src=*/53, /*max_degree=*/9);
     // Summed row by row in the same order: equal to the bit.
     EXPECT_TRUE(torch::equal(csr_aggregate(s, a, Aggregation::kMean),
@@ -158,11 +157,11 @@ TEST(FeatureMatrix, AStackedMatrixReadsAsItsPartsJoined) {
 TEST(FeatureMatrix, StackingRefusesMixedDtypesWidthsAndGradients) {
   const FeatureMatrix f16 = compressed_matrices(/*rows=*/4, /*cols=*/3)[0];
   EXPECT_THROW(FeatureMatrix::stacked({FeatureMatrix(torch::randn({4, 3})), f16}), Error);
-  EXPECT_THROW(FeatureMatrix::stacked({FeatureMatrix(torch::randn({4, 3})),
-                                       FeatureMatrix(torch::randn({4, 2}))}),
+  EXPECT_THROW(FeatureMatrix::stacked(
+                   {FeatureMatrix(torch::randn({4, 3})), FeatureMatrix(torch::randn({4, 2}))}),
                Error);
-  EXPECT_THROW(FeatureMatrix::stacked({FeatureMatrix(torch::randn({4, 3}, torch::requires_grad()))}),
-               Error);
+  EXPECT_THROW(
+      FeatureMatrix::stacked({FeatureMatrix(torch::randn({4, 3}, torch::requires_grad()))}), Error);
   EXPECT_THROW(FeatureMatrix::stacked({}), Error);
 }
 

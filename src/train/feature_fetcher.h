@@ -17,8 +17,9 @@
 //
 // Rows are held, sent and cached as the part holds them (--feature-dtype):
 // float16 or int8 rows move 2x or ~4x fewer bytes, a cache of SIZE bytes holds
-// 2x or 4x more of them, and the first layer reads them still compressed. Every rank packs with the same int8 ranges
-// (compress_features), so codes mean the same on all of them.
+// 2x or 4x more of them, and the first layer reads them still compressed.
+// Every rank packs with the same int8 ranges (compress_features), so codes
+// mean the same on all of them.
 //
 // Fetched rows land in buffers reused from step to step: fresh buffers of
 // ~100 MB a step (Reddit, 4 parts) cost more in page faults than the copying,
