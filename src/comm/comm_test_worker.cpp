@@ -2,7 +2,7 @@
 // and checks every value it receives against the value it must be.
 //
 //   comm_test_worker --scenario S --backend gloo|mpi --timeout-ms T
-//                    [--rank R --size N --port P] [--victim V]
+//                    [--join-timeout-ms J] [--rank R --size N --port P] [--victim V]
 //
 // Scenarios: collectives, point_to_point (3 ranks), die (rank V kills itself
 // between two allreduces), stop (rank V stops itself, SIGSTOP, before an
@@ -328,6 +328,7 @@ int run(const std::map<std::string, std::string>& args) {
   options.size = std::stoi(arg("size", "1"));
   options.master_port = std::stoi(arg("port", "29500"));
   options.timeout = std::chrono::milliseconds(std::stoi(arg("timeout-ms", "3000")));
+  options.join_timeout = std::chrono::milliseconds(std::stoi(arg("join-timeout-ms", "0")));
   const std::string scenario = arg("scenario", "collectives");
   const int victim = std::stoi(arg("victim", "-1"));
 

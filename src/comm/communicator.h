@@ -59,6 +59,9 @@ struct CommOptions {
   // that routes to master_addr (127.0.0.1 when master_addr is loopback).
   std::string interface;
   std::chrono::milliseconds timeout{60000};  // bound on every blocking call
+  // gloo: bound on the rendezvous alone, which waits for the slowest rank to
+  // start (libtorch loads in seconds on a busy board); 0 means `timeout`.
+  std::chrono::milliseconds join_timeout{0};
 };
 
 // Element types the collectives carry.

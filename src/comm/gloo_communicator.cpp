@@ -104,8 +104,8 @@ class GlooCommunicator final : public Communicator {
   template <typename Start>
   void finish(Start&& start, int peer = -1);
   // Returns once every rank has reached the store at `where`, or throws Error
-  // naming the ranks that did not within the timeout.
-  void join(const std::string& where);
+  // naming the ranks that did not within `timeout`.
+  void join(const std::string& where, std::chrono::milliseconds timeout);
 
   c10::intrusive_ptr<c10d::TCPStore> store_;
   c10::intrusive_ptr<c10d::ProcessGroupGloo::Options> group_options_;
@@ -121,10 +121,14 @@ GlooCommunicator::GlooCommunicator(const CommOptions& options)
   store_options.port = static_cast<uint16_t>(options.master_port);
   store_options.isServer = options.rank == 0;
   store_options.waitWorkers = false;  // join() waits, and names who is absent
-  store_options.timeout = options.timeout;
+  const auto join_timeout =
+      options.join_timeout.count() > 0 ? options.join_timeout : options.timeout;
+  store_options.timeout = join_timeout;
   try {
     store_ = c10::make_intrusive<c10d::TCPStore>(options.master_addr, store_options);
-    join(where);
+    join(where, join_timeout);
+    store_->setTimeout(options.timeout);
+    store_options.timeout = options.timeout;
     group_options_ = c10d::ProcessGroupGloo::Options::create(options.timeout);
     group_options_->devices.push_back(
         options.interface.empty()
@@ -152,8 +156,7 @@ GlooCommunicator::GlooCommunicator(const CommOptions& options)
     throw;
   } catch (const std::exception& e) {
     fail("rank {}: gloo rendezvous at {} ({} ranks, timeout {:.1f} s) failed: {}", options.rank,
-         where, options.size, std::chrono::duration<double>(options.timeout).count(),
-         message_of(e));
+         where, options.size, std::chrono::duration<double>(join_timeout).count(), message_of(e));
   }
 }
 
@@ -182,13 +185,13 @@ GlooCommunicator::~GlooCommunicator() {
   if (failed() && rank() == 0 && heartbeat_) std::this_thread::sleep_for(5 * beat_period_);
 }
 
-void GlooCommunicator::join(const std::string& where) {
+void GlooCommunicator::join(const std::string& where, std::chrono::milliseconds timeout) {
   // Every rank leaves a mark, so that the ranks that never come can be named:
   // c10d's own wait for workers says only "Socket Timeout".
   std::vector<std::string> keys;
   for (int r = 0; r < size(); ++r) keys.push_back(fmt::format("edgegnn/joined/{}", r));
   store_->set(keys[rank()], std::vector<uint8_t>{1});
-  const auto deadline = std::chrono::steady_clock::now() + timeout();
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
   std::string absent = "?";  // the ranks missing at the last look
   while (true) {
     try {
@@ -208,7 +211,7 @@ void GlooCommunicator::join(const std::string& where) {
     if (absent.empty()) return;
     check(std::chrono::steady_clock::now() < deadline,
           "rank {}: gloo rendezvous at {}: rank {} did not join within {:.1f} s", rank(), where,
-          absent, std::chrono::duration<double>(timeout()).count());
+          absent, std::chrono::duration<double>(timeout).count());
     std::this_thread::sleep_for(std::chrono::milliseconds(50));
   }
 }

@@ -46,9 +46,7 @@ EpochStats run_minibatch_epoch(BatchSource& source, TrainingState& state, int64_
     if (batch->loss_rows.defined()) log_probs = log_probs.index_select(0, batch->loss_rows);
     loss_backward(log_probs, batch->labels, batch->global_size, epoch, stats.num_steps + 1,
                   totals);
-    const double compute = seconds_since(start);
-    stats.compute_seconds += compute;
-    step_nanoseconds.push_back(static_cast<int64_t>(compute * 1e9));
+    step_nanoseconds.push_back(static_cast<int64_t>(seconds_since(start) * 1e9));
     start = Clock::now();
     if (before_step) before_step();
     stats.sync_seconds += seconds_since(start);
@@ -64,6 +62,10 @@ EpochStats run_minibatch_epoch(BatchSource& source, TrainingState& state, int64_
       std::min(stats.wait_seconds + stats.gather_seconds, stats.transfer_seconds);
   stats.exposed_comm_seconds = stats.sync_seconds + batch_waits;
   stats.hidden_comm_seconds = stats.transfer_seconds - batch_waits;
+  // From the same whole nanoseconds as the slowest sums, so that no rounding
+  // puts a rank's own time above the slowest.
+  stats.compute_seconds =
+      std::accumulate(step_nanoseconds.begin(), step_nanoseconds.end(), 0.0) / 1e9;
   stats.slowest_compute_seconds = stats.compute_seconds;
   if (comm) {
     // Every rank makes every step.
