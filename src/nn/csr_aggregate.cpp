@@ -11,7 +11,7 @@ using torch::autograd::tensor_list;
 
 // Rows are scattered over a matrix larger than the caches, so each would
 // stall on memory: the row this many edges ahead is fetched while this one is
-// summed (2 beat 1 on 602 floats; the SAGE layer's aggregation ran 1.8x faster).
+// summed (2 beat 1 on 602 floats: 21 K rows of 10 random edges, 1.8x faster).
 constexpr int64_t kPrefetchEdges = 2;
 void prefetch_row(const void* row, int64_t bytes) {
   const char* p = static_cast<const char*>(row);
