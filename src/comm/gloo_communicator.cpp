@@ -121,14 +121,15 @@ GlooCommunicator::GlooCommunicator(const CommOptions& options)
   store_options.port = static_cast<uint16_t>(options.master_port);
   store_options.isServer = options.rank == 0;
   store_options.waitWorkers = false;  // join() waits, and names who is absent
+  store_options.timeout = options.timeout;
   const auto join_timeout =
       options.join_timeout.count() > 0 ? options.join_timeout : options.timeout;
-  store_options.timeout = join_timeout;
+  c10d::TCPStoreOptions joining = store_options;
+  joining.timeout = join_timeout;
   try {
-    store_ = c10::make_intrusive<c10d::TCPStore>(options.master_addr, store_options);
+    store_ = c10::make_intrusive<c10d::TCPStore>(options.master_addr, joining);
     join(where, join_timeout);
     store_->setTimeout(options.timeout);
-    store_options.timeout = options.timeout;
     group_options_ = c10d::ProcessGroupGloo::Options::create(options.timeout);
     group_options_->devices.push_back(
         options.interface.empty()
