@@ -2,6 +2,8 @@
 
 #include <dlfcn.h>
 
+#include <cstdlib>
+
 #include <ATen/Parallel.h>
 
 #include "core/error.h"
@@ -21,6 +23,18 @@ int configure_threads(int requested) {
   if (auto set_blas_threads =
           reinterpret_cast<SetThreads>(::dlsym(RTLD_DEFAULT, "openblas_set_num_threads")))
     set_blas_threads(threads);
+  // Even alone, a pool thread spins ~0.1 s (2^28 cycles) after each GEMM,
+  // taking a core from the aggregation, dropout and sampler threads that run
+  // between GEMMs (a tenth of a SAGE batch's CPU time went to sched_yield).
+  // OpenBLAS reads its timeout when it starts its pool, so the pool restarts
+  // (at the next GEMM) with the shortest one unless the user chose another.
+  auto read_env = reinterpret_cast<void (*)()>(::dlsym(RTLD_DEFAULT, "openblas_read_env"));
+  auto stop_pool = reinterpret_cast<int (*)()>(::dlsym(RTLD_DEFAULT, "blas_thread_shutdown_"));
+  if (read_env && stop_pool && !std::getenv("OPENBLAS_THREAD_TIMEOUT")) {
+    ::setenv("OPENBLAS_THREAD_TIMEOUT", "4", 0);
+    read_env();
+    stop_pool();
+  }
   return at::get_num_threads();
 }
 
