@@ -92,6 +92,27 @@ TEST(Cli, GcnOnCoraMatchesThePaperOverSeeds) {
   EXPECT_GE(sum / seeds, 0.805);
 }
 
+TEST(Cli, TrainingLearnsTheSameWhateverTheThreadCount) {
+  // Sampling, aggregation and dropout split their rows over the threads but
+  // key every draw on the element, so 1 and 2 threads train alike; only GEMM
+  // sums may round differently. (Until OpenMP was on, our loops ran on one
+  // thread whatever --threads said, so this held trivially.)
+  std::vector<nlohmann::json> runs;
+  for (int threads : {1, 2}) {
+    auto metrics = test::scratch_dir(fmt::format("threads-{}", threads)) / "metrics.json";
+    CommandResult run = edgegnn(fmt::format(
+        "train --quiet --dataset synthetic-reddit-mini --hidden 32 --fanouts 5,5 --epochs 1 "
+        "--dropout 0.5 --threads {} --metrics-out {}",
+        threads, metrics.string()));
+    ASSERT_EQ(run.exit_code, 0) << run.output;
+    std::ifstream in(metrics);
+    runs.push_back(nlohmann::json::parse(in));
+  }
+  EXPECT_NEAR(runs[0]["epochs"][0]["loss"].get<double>(),
+              runs[1]["epochs"][0]["loss"].get<double>(), 1e-4);
+  EXPECT_NEAR(runs[0]["test_acc"].get<double>(), runs[1]["test_acc"].get<double>(), 1e-3);
+}
+
 TEST(Cli, EvalReportsTheAccuracyOfACheckpoint) {
   auto dir = test::scratch_dir("ckpt");
   CommandResult run = edgegnn("train --quiet --dataset synthetic-tiny --hidden 16 --fanouts 5,5 "
