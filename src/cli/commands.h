@@ -41,6 +41,13 @@ struct GenerateArgs {
 };
 void run_generate(const GenerateArgs& args);
 
+struct CalibrateArgs {
+  std::string out;     // --out: the profile's JSON file; empty = print only
+  int threads = 0;     // --threads, 0 = the cores available
+  double seconds = 2;  // --seconds: each probe's timed rounds
+};
+void run_calibrate(const CalibrateArgs& args);
+
 struct PartitionArgs {
   DatasetArgs data;               // --seed also seeds METIS and the random split
   int num_parts = 0;              // --parts

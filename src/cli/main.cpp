@@ -181,6 +181,16 @@ int main(int argc, char** argv) {
       ->default_val(0);
   generate_cmd->callback([&] { run = [&] { run_generate(generate); }; });
 
+  CalibrateArgs calibrate;
+  auto* calibrate_cmd = app.add_subcommand(
+      "calibrate", "Measure this machine's GEMM, aggregation and sampling rates (a board profile)");
+  calibrate_cmd->add_option("--out", calibrate.out, "write the profile to this JSON file");
+  calibrate_cmd->add_option("--threads", calibrate.threads, "threads (0 = the cores available)")
+      ->default_val(0);
+  calibrate_cmd->add_option("--seconds", calibrate.seconds, "seconds of timed rounds per probe")
+      ->default_val(2);
+  calibrate_cmd->callback([&] { run = [&] { run_calibrate(calibrate); }; });
+
   PartitionArgs partition;
   auto* partition_cmd = app.add_subcommand(
       "partition", "Partition a dataset into parts for partition-parallel training (METIS)");

@@ -1,0 +1,57 @@
+// `edgegnn calibrate` (issue 19): short probes of this machine's GEMM,
+// aggregation and sampling rates, printed and written as a board profile.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <fstream>
+#include <nlohmann/json.hpp>
+
+#include "test_support/datasets.h"
+
+namespace edgegnn {
+namespace {
+
+using test::CommandResult;
+
+TEST(CalibrateCli, WritesAProfileOfThisMachinesRates) {
+  const auto out = test::scratch_dir("calibrate") / "profile.json";
+  CommandResult run =
+      test::run_edgegnn("calibrate --threads 1 --seconds 0.3 --out " + out.string());
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_NE(run.output.find("GFLOP/s"), std::string::npos) << run.output;
+  std::ifstream in(out);
+  ASSERT_TRUE(in.good()) << out;
+  const auto profile = nlohmann::json::parse(in);
+  EXPECT_EQ(profile["threads"], 1);
+  EXPECT_EQ(profile["gemm"]["shape"], nlohmann::json({20000, 602, 256}));
+  // In the units named, between what a Pi Zero and a large server reach: a
+  // probe that timed nothing, or reported per millisecond, falls outside.
+  const double gemm = profile["gemm"]["gflops"], output_gemm = profile["output_gemm"]["gflops"];
+  EXPECT_GT(gemm, 0.3);
+  EXPECT_LT(gemm, 5000);
+  EXPECT_GT(output_gemm, 0.1);
+  EXPECT_LT(output_gemm, 5000);
+  const double aggregation = profile["aggregation_bytes_per_second"];
+  EXPECT_GT(aggregation, 1e8);
+  EXPECT_LT(aggregation, 1e12);
+  const double sampling = profile["sampled_edges_per_second"];
+  EXPECT_GT(sampling, 1e5);
+  EXPECT_LT(sampling, 1e10);
+}
+
+TEST(CalibrateCli, BadFlagsAreOneLineErrors) {
+  CommandResult zero = test::run_edgegnn("calibrate --seconds 0");
+  EXPECT_EQ(zero.exit_code, 2);
+  EXPECT_NE(zero.output.find("--seconds: 0 is not in (0, 600]"), std::string::npos) << zero.output;
+  CommandResult nowhere = test::run_edgegnn("calibrate --out /nonexistent-edgegnn/p.json");
+  EXPECT_EQ(nowhere.exit_code, 2);
+  EXPECT_NE(nowhere.output.find("--out: /nonexistent-edgegnn/p.json: directory "
+                                "/nonexistent-edgegnn does not exist"),
+            std::string::npos)
+      << nowhere.output;
+  EXPECT_EQ(nowhere.output.find("calibrate: GEMM"), std::string::npos)
+      << "probes ran before the flags were checked";
+}
+
+}  // namespace
+}  // namespace edgegnn

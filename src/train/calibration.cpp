@@ -1,0 +1,117 @@
+#include "train/calibration.h"
+
+#include <algorithm>
+#include <numeric>
+#include <random>
+#include <vector>
+
+#include "core/clock.h"
+#include "graph/graph.h"
+#include "nn/csr_aggregate.h"
+#include "nn/feature_matrix.h"
+#include "sample/neighbor_sampler.h"
+
+namespace edgegnn::train {
+namespace {
+
+// The median seconds of `round` over rounds run until `budget` seconds have
+// passed (at least 3), after one untimed round that warms threads and caches.
+double median_seconds(double budget, const std::function<void()>& round) {
+  round();
+  std::vector<double> times;
+  const auto start = Clock::now();
+  while (times.size() < 3 || seconds_since(start) < budget) {
+    const auto t = Clock::now();
+    round();
+    times.push_back(seconds_since(t));
+  }
+  std::nth_element(times.begin(), times.begin() + times.size() / 2, times.end());
+  return times[times.size() / 2];
+}
+
+double gemm_gflops(int64_t rows, int64_t in, int64_t out, double budget) {
+  const torch::Tensor a = torch::randn({rows, in});
+  const torch::Tensor w = torch::randn({out, in});
+  const double seconds = median_seconds(budget, [&] { torch::mm(a, w.t()); });
+  return 2.0 * rows * in * out / seconds / 1e9;
+}
+
+double aggregation_bytes_per_second(const CalibrationOptions& o) {
+  constexpr int64_t kEdgesPerRow = 10;  // reddit.py's first layer samples 10
+  const int64_t num_rows = std::max<int64_t>(1, o.aggregation_matrix_bytes / (o.features * 4));
+  const nn::FeatureMatrix x(torch::randn({num_rows, o.features}));
+  // Output rows: few enough that the output (20 MB at 602 features) comes
+  // from the heap; a fresh mmap each round would time page faults instead.
+  const int64_t dst = std::min<int64_t>(o.gemm_rows, (int64_t{20} << 20) / (o.features * 4));
+  std::mt19937_64 rng(o.seed);
+  std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(num_rows - 1));
+  std::vector<int32_t> col(dst * kEdgesPerRow);
+  for (int32_t& c : col) c = pick(rng);
+  const nn::CsrAdjacency adjacency{
+      torch::arange(dst + 1, torch::kInt64) * kEdgesPerRow,
+      torch::from_blob(col.data(), {dst * kEdgesPerRow}, torch::kInt32),
+      {}};
+  const double seconds = median_seconds(
+      o.seconds_per_probe, [&] { nn::csr_aggregate(x, adjacency, nn::Aggregation::kMean); });
+  return static_cast<double>(dst * kEdgesPerRow * o.features * 4) / seconds;
+}
+
+// A uniform random graph (200 K nodes of degree 50, 10 M edges, 40 MB):
+// sampling speed depends on the graph's size against the caches, not its shape.
+double sampled_edges_per_second(const CalibrationOptions& o) {
+  constexpr int64_t kNodes = 200000, kDegree = 50, kBatch = 1024;
+  graph::Graph g;
+  g.num_nodes = kNodes;
+  g.has_features = false;
+  std::vector<int64_t> rowptr(kNodes + 1);
+  for (int64_t i = 0; i <= kNodes; ++i) rowptr[i] = i * kDegree;
+  std::mt19937_64 rng(o.seed);
+  std::uniform_int_distribution<int32_t> pick(0, kNodes - 1);
+  std::vector<int32_t> col(kNodes * kDegree);
+  for (int32_t& c : col) c = pick(rng);
+  g.rowptr = graph::Buffer<int64_t>(std::move(rowptr));
+  g.col = graph::Buffer<int32_t>(std::move(col));
+  const sample::NeighborSampler sampler(g, {{25, 10}, o.seed, o.threads});
+  std::vector<int32_t> seeds(kNodes);
+  std::iota(seeds.begin(), seeds.end(), 0);
+  std::shuffle(seeds.begin(), seeds.end(), rng);
+  uint64_t key = 0;
+  int64_t edges = 0;
+  const double seconds = median_seconds(o.seconds_per_probe, [&] {
+    const auto first = seeds.begin() + static_cast<int64_t>(key % (kNodes / kBatch)) * kBatch;
+    const sample::Batch batch = sampler.sample({&*first, static_cast<size_t>(kBatch)}, key++);
+    edges = 0;
+    for (const sample::Block& block : batch.blocks) edges += block.num_edges();
+  });
+  // Every batch samples about as many edges (fanouts capped by degree 50).
+  return static_cast<double>(edges) / seconds;
+}
+
+}  // namespace
+
+Calibration calibrate(const CalibrationOptions& options,
+                      const std::function<void(const std::string&)>& on_probe) {
+  Calibration c;
+  c.threads = options.threads;
+  on_probe("GEMM");
+  c.gemm_gflops =
+      gemm_gflops(options.gemm_rows, options.features, options.hidden, options.seconds_per_probe);
+  c.output_gemm_gflops =
+      gemm_gflops(options.gemm_rows, options.hidden, options.classes, options.seconds_per_probe);
+  on_probe("aggregation");
+  c.aggregation_bytes_per_second = aggregation_bytes_per_second(options);
+  on_probe("sampling");
+  c.sampled_edges_per_second = sampled_edges_per_second(options);
+  return c;
+}
+
+nlohmann::json to_json(const Calibration& c, const CalibrationOptions& o) {
+  return {{"threads", c.threads},
+          {"gemm", {{"shape", {o.gemm_rows, o.features, o.hidden}}, {"gflops", c.gemm_gflops}}},
+          {"output_gemm",
+           {{"shape", {o.gemm_rows, o.hidden, o.classes}}, {"gflops", c.output_gemm_gflops}}},
+          {"aggregation_bytes_per_second", c.aggregation_bytes_per_second},
+          {"sampled_edges_per_second", c.sampled_edges_per_second}};
+}
+
+}  // namespace edgegnn::train
