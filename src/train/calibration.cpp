@@ -2,10 +2,10 @@
 
 #include <algorithm>
 #include <numeric>
-#include <random>
 #include <vector>
 
 #include "core/clock.h"
+#include "core/random.h"
 #include "graph/graph.h"
 #include "nn/csr_aggregate.h"
 #include "nn/feature_matrix.h"
@@ -29,6 +29,13 @@ double median_seconds(double budget, const std::function<void()>& round) {
   return times[times.size() / 2];
 }
 
+// `count` ids drawn uniformly from [0, bound).
+std::vector<int32_t> uniform_ids(int64_t count, int64_t bound, KeyedRandom& random) {
+  std::vector<int32_t> ids(count);
+  for (int32_t& id : ids) id = static_cast<int32_t>(random.below(bound));
+  return ids;
+}
+
 double gemm_gflops(int64_t rows, int64_t in, int64_t out, double budget) {
   const torch::Tensor a = torch::randn({rows, in});
   const torch::Tensor w = torch::randn({out, in});
@@ -38,22 +45,21 @@ double gemm_gflops(int64_t rows, int64_t in, int64_t out, double budget) {
 
 double aggregation_bytes_per_second(const CalibrationOptions& o) {
   constexpr int64_t kEdgesPerRow = 10;  // reddit.py's first layer samples 10
-  const int64_t num_rows = std::max<int64_t>(1, o.aggregation_matrix_bytes / (o.features * 4));
+  const int64_t row_bytes = o.features * static_cast<int64_t>(sizeof(float));
+  const int64_t num_rows = std::max<int64_t>(1, o.aggregation_matrix_bytes / row_bytes);
   const nn::FeatureMatrix x(torch::randn({num_rows, o.features}));
   // Output rows: few enough that the output (20 MB at 602 features) comes
   // from the heap; a fresh mmap each round would time page faults instead.
-  const int64_t dst = std::min<int64_t>(o.gemm_rows, (int64_t{20} << 20) / (o.features * 4));
-  std::mt19937_64 rng(o.seed);
-  std::uniform_int_distribution<int32_t> pick(0, static_cast<int32_t>(num_rows - 1));
-  std::vector<int32_t> col(dst * kEdgesPerRow);
-  for (int32_t& c : col) c = pick(rng);
+  const int64_t dst = std::min<int64_t>(o.gemm_rows, (int64_t{20} << 20) / row_bytes);
+  KeyedRandom random(o.seed);
+  std::vector<int32_t> col = uniform_ids(dst * kEdgesPerRow, num_rows, random);
   const nn::CsrAdjacency adjacency{
       torch::arange(dst + 1, torch::kInt64) * kEdgesPerRow,
       torch::from_blob(col.data(), {dst * kEdgesPerRow}, torch::kInt32),
       {}};
   const double seconds = median_seconds(
       o.seconds_per_probe, [&] { nn::csr_aggregate(x, adjacency, nn::Aggregation::kMean); });
-  return static_cast<double>(dst * kEdgesPerRow * o.features * 4) / seconds;
+  return static_cast<double>(dst * kEdgesPerRow * row_bytes) / seconds;
 }
 
 // A uniform random graph (200 K nodes of degree 50, 10 M edges, 40 MB):
@@ -65,16 +71,13 @@ double sampled_edges_per_second(const CalibrationOptions& o) {
   g.has_features = false;
   std::vector<int64_t> rowptr(kNodes + 1);
   for (int64_t i = 0; i <= kNodes; ++i) rowptr[i] = i * kDegree;
-  std::mt19937_64 rng(o.seed);
-  std::uniform_int_distribution<int32_t> pick(0, kNodes - 1);
-  std::vector<int32_t> col(kNodes * kDegree);
-  for (int32_t& c : col) c = pick(rng);
+  KeyedRandom random(o.seed);
   g.rowptr = graph::Buffer<int64_t>(std::move(rowptr));
-  g.col = graph::Buffer<int32_t>(std::move(col));
+  g.col = graph::Buffer<int32_t>(uniform_ids(kNodes * kDegree, kNodes, random));
   const sample::NeighborSampler sampler(g, {{25, 10}, o.seed, o.threads});
+  // Batches of consecutive ids: in a uniform random graph, as good as any.
   std::vector<int32_t> seeds(kNodes);
   std::iota(seeds.begin(), seeds.end(), 0);
-  std::shuffle(seeds.begin(), seeds.end(), rng);
   uint64_t key = 0;
   int64_t edges = 0;
   const double seconds = median_seconds(o.seconds_per_probe, [&] {
