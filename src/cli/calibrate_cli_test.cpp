@@ -51,6 +51,14 @@ TEST(CalibrateCli, BadFlagsAreOneLineErrors) {
       << nowhere.output;
   EXPECT_EQ(nowhere.output.find("calibrate: GEMM"), std::string::npos)
       << "probes ran before the flags were checked";
+  const auto dir = test::scratch_dir("out-dir");
+  CommandResult into_dir = test::run_edgegnn("calibrate --out " + dir.string());
+  EXPECT_EQ(into_dir.exit_code, 2);
+  EXPECT_NE(into_dir.output.find("--out: " + dir.string() + " is a directory; give a file name"),
+            std::string::npos)
+      << into_dir.output;
+  EXPECT_EQ(into_dir.output.find("calibrate: GEMM"), std::string::npos)
+      << "probes ran before the flags were checked";
 }
 
 }  // namespace

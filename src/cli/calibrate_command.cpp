@@ -20,6 +20,8 @@ void run_calibrate(const CalibrateArgs& args) {
     const auto dir = out.has_parent_path() ? out.parent_path() : std::filesystem::path(".");
     check(std::filesystem::is_directory(dir), "--out: {}: directory {} does not exist", args.out,
           dir.string());
+    check(!std::filesystem::is_directory(out), "--out: {} is a directory; give a file name",
+          args.out);
   }
   train::CalibrationOptions options;
   options.threads = runtime::configure_threads(args.threads);
