@@ -73,6 +73,7 @@ for plan_path in sorted(glob.glob(f"{work}/*.plan")):
         run["planned_fits"] = planned["fits"] if plan.get("budget_bytes") else None
         run["planned_largest_peak_mib"] = planned["largest_peak_bytes"] / MiB
         run["planned_mb_sent_per_epoch"] = planned["largest_bytes_sent_per_epoch"] / 1e6
+        run["planned_seconds_per_epoch"] = planned.get("seconds_per_epoch")
     if metrics:
         e = metrics["epochs"]
         steps = sum(x["steps"] for x in e)
@@ -94,6 +95,8 @@ for plan_path in sorted(glob.glob(f"{work}/*.plan")):
         limit = plan.get("budget_bytes") if plan and board else None
         if limit and run["largest_peak_mib"] > limit / MiB:
             run["status"] = "ok, but peak RSS over the board's limit (shared page cache)"
+        if run.get("planned_seconds_per_epoch"):
+            run["time_error"] = run["planned_seconds_per_epoch"] / run["epoch_seconds"] - 1
         errors = [r["planned_mib"] / r["peak_mib"] - 1 for r in run["ranks"] if r["planned_mib"]]
         if errors:
             run["plan_error_worst"] = max(errors, key=abs)
@@ -109,6 +112,8 @@ out = {
     "machine": f"{platform.machine()}, {os.cpu_count()} cores, all devices share them",
     "emulated_board": board or None,
     "settings": "GraphSAGE 2x256, fanouts 25,10, batch 1024 (reddit.py); --eval-every 0",
+    # The rates the plans were timed with (plan --profile FILE --local), if any.
+    "profile": load(os.environ["PROFILE"]) if os.environ.get("PROFILE") else None,
     "runs": runs,
     "fastest_that_ran": fastest and f'{fastest["preset"]} {fastest["strategy"]} {fastest["devices"]} {fastest["backend"]}',
 }
@@ -120,29 +125,34 @@ for preset in sorted({r["preset"] for r in runs}):
     mine = [r for r in runs if r["preset"] == preset]
     planned = [r for r in mine if r.get("planned_fits")]
     ran = [r for r in mine if r["status"] == "ok"]
+    # Timed plans recommend the fastest that fits, untimed ones the fewest bytes.
+    planner_key = lambda r: (r.get("planned_seconds_per_epoch") or 0, r["planned_mb_sent_per_epoch"])
     out["recommended_vs_fastest"][preset] = {
-        "planner_recommends": name(min(planned, key=lambda r: r["planned_mb_sent_per_epoch"])) if planned else None,
+        "planner_recommends": name(min(planned, key=planner_key)) if planned else None,
         "fastest_within_limit": name(min(ran, key=lambda r: r["epoch_seconds"])) if ran else None}
 with open(out_path, "w") as f:
     json.dump(out, f, indent=2)
 
-head = ("| graph | strategy | devices | backend | test acc | s/epoch | largest peak MiB (plan) "
+head = ("| graph | strategy | devices | backend | test acc | s/epoch (plan, error) | largest peak MiB (plan) "
         "| MB sent/device/epoch | compute s/batch |\n|---|---|---|---|---|---|---|---|---|\n")
 rows = []
 for r in runs:
     plan = f' ({r["planned_largest_peak_mib"]:.0f})' if "planned_largest_peak_mib" in r else ""
+    timed = f' ({r["planned_seconds_per_epoch"]:.1f}, {100 * r["time_error"]:+.0f} %)' if "time_error" in r else ""
     if "metrics" in r and r["metrics"] and r["status"] != "ok":
         rows.append(f'| {r["preset"]} | {r["strategy"]} | {r["devices"]} | {r["backend"]} | {r["test_acc"]:.4f} '
-                    f'| {r["epoch_seconds"]:.1f} | {r["largest_peak_mib"]:.0f}{plan}: {r["status"]} '
+                    f'| {r["epoch_seconds"]:.1f}{timed} | {r["largest_peak_mib"]:.0f}{plan}: {r["status"]} '
                     f'| {r["mb_sent_per_device_per_epoch"]:.1f} | {r["compute_seconds_per_batch"] or "–":.3} |')
         continue
     if r["status"] != "ok":
         rows.append(f'| {r["preset"]} | {r["strategy"]} | {r["devices"]} | {r["backend"]} | {r["status"]} | | –{plan} | | |')
         continue
     rows.append(f'| {r["preset"]} | {r["strategy"]} | {r["devices"]} | {r["backend"]} | {r["test_acc"]:.4f} '
-                f'| {r["epoch_seconds"]:.1f} | {r["largest_peak_mib"]:.0f}{plan} '
+                f'| {r["epoch_seconds"]:.1f}{timed} | {r["largest_peak_mib"]:.0f}{plan} '
                 f'| {r["mb_sent_per_device_per_epoch"]:.1f} | {r["compute_seconds_per_batch"] or "–":.3} |')
 where = f'{out["date"]}, {out["machine"]}' + (f"; every worker an emulated `{board}` board" if board else "; loopback")
+if out["profile"]:
+    where += "; s/epoch (plan): `edgegnn plan --profile --local`, rates from `edgegnn calibrate` here"
 if os.environ.get("BENCH_NOTE"):
     where += "; " + os.environ["BENCH_NOTE"]
 versus = "".join(f'\n{p}: the planner recommends {v["planner_recommends"]}; fastest within the limit: {v["fastest_within_limit"]}.'

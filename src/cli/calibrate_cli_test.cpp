@@ -16,27 +16,33 @@ using test::CommandResult;
 TEST(CalibrateCli, WritesAProfileOfThisMachinesRates) {
   const auto out = test::scratch_dir("calibrate") / "profile.json";
   CommandResult run =
-      test::run_edgegnn("calibrate --threads 1 --seconds 0.3 --out " + out.string());
+      test::run_edgegnn("calibrate --threads 2 --seconds 0.2 --out " + out.string());
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_NE(run.output.find("GFLOP/s"), std::string::npos) << run.output;
   std::ifstream in(out);
   ASSERT_TRUE(in.good()) << out;
   const auto profile = nlohmann::json::parse(in);
-  EXPECT_EQ(profile["threads"], 1);
-  EXPECT_EQ(profile["gemm"]["shape"], nlohmann::json({20000, 602, 256}));
-  // In the units named, between what a Pi Zero and a large server reach: a
-  // probe that timed nothing, or reported per millisecond, falls outside.
-  const double gemm = profile["gemm"]["gflops"], output_gemm = profile["output_gemm"]["gflops"];
-  EXPECT_GT(gemm, 0.3);
-  EXPECT_LT(gemm, 5000);
-  EXPECT_GT(output_gemm, 0.1);
-  EXPECT_LT(output_gemm, 5000);
-  const double aggregation = profile["aggregation_bytes_per_second"];
-  EXPECT_GT(aggregation, 1e8);
-  EXPECT_LT(aggregation, 1e12);
-  const double sampling = profile["sampled_edges_per_second"];
-  EXPECT_GT(sampling, 1e5);
-  EXPECT_LT(sampling, 1e10);
+  EXPECT_EQ(profile["cores"], 2);
+  EXPECT_EQ(profile["probes"]["gemm"], nlohmann::json({20000, 602, 256}));
+  // The rates at one thread and at the threads asked for.
+  ASSERT_EQ(profile["rates"].size(), 2u) << profile.dump();
+  for (int i : {0, 1}) {
+    const nlohmann::json& r = profile["rates"][i];
+    EXPECT_EQ(r["threads"], i + 1);
+    // In the units named, between what a Pi Zero and a large server reach: a
+    // probe that timed nothing, or reported per millisecond, falls outside.
+    const double gemm = r["gemm_gflops"], output_gemm = r["output_gemm_gflops"];
+    EXPECT_GT(gemm, 0.3);
+    EXPECT_LT(gemm, 5000);
+    EXPECT_GT(output_gemm, 0.1);
+    EXPECT_LT(output_gemm, 5000);
+    const double aggregation = r["aggregation_bytes_per_second"];
+    EXPECT_GT(aggregation, 1e8);
+    EXPECT_LT(aggregation, 1e12);
+    const double sampling = r["sampled_edges_per_second"];
+    EXPECT_GT(sampling, 1e5);
+    EXPECT_LT(sampling, 1e10);
+  }
 }
 
 TEST(CalibrateCli, BadFlagsAreOneLineErrors) {

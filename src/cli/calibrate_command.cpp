@@ -4,10 +4,12 @@
 
 #include <filesystem>
 #include <nlohmann/json.hpp>
+#include <vector>
 
 #include "cli/commands.h"
 #include "core/error.h"
 #include "graph/binary_format.h"
+#include "runtime/board_profile.h"
 #include "runtime/threads.h"
 #include "train/calibration.h"
 
@@ -23,26 +25,41 @@ void run_calibrate(const CalibrateArgs& args) {
     check(!std::filesystem::is_directory(out), "--out: {} is a directory; give a file name",
           args.out);
   }
+  // The rates at one thread and at all the threads asked for: the planner
+  // gives a device on a shared machine its share of the cores.
+  const int threads = runtime::configure_threads(args.threads);
   train::CalibrationOptions options;
-  options.threads = runtime::configure_threads(args.threads);
   options.seconds_per_probe = args.seconds;
-  const train::Calibration c = train::calibrate(
-      options, [](const std::string& probe) { fmt::print(stderr, "calibrate: {}\n", probe); });
-  fmt::print("threads                 {}\n", c.threads);
-  fmt::print("GEMM {}x{}x{}     {:.1f} GFLOP/s\n", options.gemm_rows, options.features,
-             options.hidden, c.gemm_gflops);
-  fmt::print("GEMM {}x{}x{}      {:.1f} GFLOP/s\n", options.gemm_rows, options.hidden,
-             options.classes, c.output_gemm_gflops);
-  fmt::print("aggregation             {:.2f} GB/s of rows read\n",
-             c.aggregation_bytes_per_second / 1e9);
-  fmt::print("sampling                {:.2f} M edges/s\n", c.sampled_edges_per_second / 1e6);
-  if (args.out.empty()) return;
-  nlohmann::json profile = train::to_json(c, options);
   utsname system{};
   char host[256] = "";
-  if (::uname(&system) == 0) profile["machine"] = system.machine;
-  if (::gethostname(host, sizeof host - 1) == 0) profile["host"] = host;
-  const std::string text = profile.dump(2) + "\n";
+  ::uname(&system);
+  ::gethostname(host, sizeof host - 1);
+  runtime::BoardProfile profile{
+      host, fmt::format("edgegnn calibrate on {} ({})", host, system.machine), threads, {}, 0};
+  for (int t : threads > 1 ? std::vector<int>{1, threads} : std::vector<int>{1}) {
+    options.threads = runtime::configure_threads(t);
+    profile.rates.push_back(train::calibrate(options, [t](const std::string& probe) {
+      fmt::print(stderr, "calibrate: {} ({} thread{})\n", probe, t, t > 1 ? "s" : "");
+    }));
+  }
+  fmt::print("{:<28}", "threads");
+  for (const auto& r : profile.rates) fmt::print(" {:>12}", r.threads);
+  auto row = [&](const std::string& what, auto value) {
+    fmt::print("\n{:<28}", what);
+    for (const auto& r : profile.rates) fmt::print(" {:>12.2f}", value(r));
+  };
+  row(fmt::format("GEMM {}x{}x{} GFLOP/s", options.gemm_rows, options.features, options.hidden),
+      [](const auto& r) { return r.gemm_flops / 1e9; });
+  row(fmt::format("GEMM {}x{}x{} GFLOP/s", options.gemm_rows, options.hidden, options.classes),
+      [](const auto& r) { return r.output_gemm_flops / 1e9; });
+  row("aggregation GB/s read", [](const auto& r) { return r.aggregation_bytes / 1e9; });
+  row("sampling M edges/s", [](const auto& r) { return r.sampled_edges / 1e6; });
+  row("messages GB/s (gloo, loopback)", [](const auto& r) { return r.message_bytes / 1e9; });
+  fmt::print("\n");
+  if (args.out.empty()) return;
+  nlohmann::json j = runtime::to_json(profile);
+  j["probes"] = train::probe_shapes(options);
+  const std::string text = j.dump(2) + "\n";
   graph::write_file_atomically(out, text.data(), text.size());
   fmt::print("wrote {}\n", args.out);
 }

@@ -99,6 +99,8 @@ struct PlanArgs {
   TrainArgs train;             // the run to plan: dataset, model, --devices, --memory-budget
   bool all_strategies = true;  // no --strategy given
   std::string partition;       // --partition DIR: plan the partition strategy on these parts
+  std::string profile;         // --profile FILE[,FILE...]: device rates from `edgegnn calibrate`
+  bool local = false;          // --local: every device runs on this machine, sharing its cores
   bool json = false;
 };
 void run_plan(PlanArgs& args);

@@ -249,10 +249,17 @@ int main(int argc, char** argv) {
 
   PlanArgs plan;
   auto* plan_cmd = app.add_subcommand(
-      "plan", "Estimate each device's peak memory per strategy, before a run, against a budget");
+      "plan",
+      "Estimate each device's peak memory and each epoch's time per strategy, before a run");
   add_train_flags(plan_cmd, plan.train);
   plan_cmd->add_option("--partition", plan.partition,
                        "plan --strategy partition on the parts written here by 'edgegnn partition'");
+  plan_cmd->add_option("--profile", plan.profile,
+                       "time each epoch with these device rates (one file for all devices, or one "
+                       "per device, comma-separated), written by 'edgegnn calibrate --out'");
+  plan_cmd->add_flag("--local", plan.local,
+                     "the devices run on this machine, as 'train' without --hosts runs them, and "
+                     "share its cores");
   plan_cmd->add_flag("--json", plan.json, "print the plan as JSON");
   plan_cmd->callback([&] {
     plan.all_strategies = plan_cmd->count("--strategy") == 0;

@@ -64,6 +64,75 @@ TEST(PlanCli, PlansEachStrategyWithItsDefaultFeatureDtype) {
   EXPECT_LT(half["bytes_sent_per_epoch"].get<int64_t>(), full["bytes_sent_per_epoch"].get<int64_t>());
 }
 
+// On boards, each strategy's epoch is timed and the fastest that fits is
+// recommended (issue 19).
+TEST(PlanCli, OnBoardsItTimesEveryStrategyAndRecommendsTheFastestThatFits) {
+  CommandResult text = edgegnn("plan --dataset synthetic-tiny --devices 2 --emulate pi4-1g");
+  ASSERT_EQ(text.exit_code, 0) << text.output;
+  for (const char* line :
+       {"time model: rates of pi4-1g (published figures, docs/board-profiles.md)", "links 1gbit",
+        "s per training epoch", "s/step", "(fits, fastest: "})
+    EXPECT_NE(text.output.find(line), std::string::npos) << line << "\n" << text.output;
+
+  CommandResult json = edgegnn("plan --dataset synthetic-tiny --devices 2 --emulate pi4-1g --json");
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  const auto plan = nlohmann::json::parse(json.output);
+  ASSERT_EQ(plan["timed"], true);
+  std::string fastest;
+  double fastest_seconds = 1e300;
+  for (const auto& s : plan["strategies"]) {
+    if (!s["runnable"]) continue;
+    const double seconds = s["seconds_per_epoch"];
+    EXPECT_GT(seconds, 0) << s["strategy"];
+    if (s["fits"] && seconds < fastest_seconds) {
+      fastest_seconds = seconds;
+      fastest = s["strategy"];
+    }
+  }
+  EXPECT_EQ(plan["recommended"], fastest) << plan["recommended_because"];
+}
+
+// A profile's rates divide each rank's work: an epoch is its steps times the
+// work of one over the rates, on a link of the profile's rate.
+TEST(PlanCli, AProfileTimesTheWorkOfEachStep) {
+  const auto profile = test::scratch_dir("plan-profile") / "profile.json";
+  std::ofstream(profile) << R"({"cores": 2, "link_bits_per_second": 8e6, "rates": [
+      {"threads": 2, "gemm_gflops": 20, "output_gemm_gflops": 10,
+       "aggregation_bytes_per_second": 4e9, "sampled_edges_per_second": 2e6}]})";
+  CommandResult json = edgegnn(
+      "plan --dataset synthetic-tiny --devices 2 --strategy data --json "
+      "--profile " +
+      profile.string());
+  ASSERT_EQ(json.exit_code, 0) << json.output;
+  const auto plan = nlohmann::json::parse(json.output);
+  const auto& data = plan["strategies"][0];
+  const auto& rank = data["ranks"][0];
+  const auto& w = rank["step_work"];
+  const double step =
+      w["wide_flops"].get<double>() / 20e9 + w["narrow_flops"].get<double>() / 10e9 +
+      (w["aggregation_bytes"].get<double>() + w["elementwise_bytes"].get<double>()) / 4e9 +
+      w["sampled_edges"].get<double>() / 2e6 + w["sent_bytes"].get<double>() * 8 / 8e6;
+  ASSERT_GT(w["sent_bytes"].get<double>(), 0);  // the gradients' allreduce
+  EXPECT_NEAR(rank["seconds_per_step"].get<double>(), step, 1e-9 * step);
+  EXPECT_NEAR(data["seconds_per_epoch"].get<double>(), data["steps_per_epoch"].get<double>() * step,
+              1e-9 * step * data["steps_per_epoch"].get<double>());
+
+  CommandResult three = edgegnn("plan --dataset synthetic-tiny --devices 2 --profile " +
+                                profile.string() + "," + profile.string() + "," + profile.string());
+  EXPECT_EQ(three.exit_code, 2);
+  EXPECT_NE(three.output.find("--profile: 3 files for 2 devices (give one for all, or one per "
+                              "device)"),
+            std::string::npos)
+      << three.output;
+  CommandResult custom =
+      edgegnn("plan --dataset synthetic-tiny --devices 2 --emulate custom:1GiB/100mbit");
+  // A custom board has no published rates: its plan is untimed, and says how to time it.
+  EXPECT_EQ(custom.exit_code, 0) << custom.output;
+  EXPECT_NE(custom.output.find("time per epoch: give --emulate BOARD, or --profile FILE"),
+            std::string::npos)
+      << custom.output;
+}
+
 // The planner's bytes for data parallelism are what the run sends.
 TEST(PlanCli, DataParallelBytesMatchTheRun) {
   CommandResult json = edgegnn("plan --dataset synthetic-tiny --devices 2 --strategy data --json");

@@ -1,10 +1,14 @@
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <sstream>
+
 #include "cli/commands.h"
 #include "core/error.h"
 #include "graph/dataset.h"
 #include "partition/open_partition.h"
 #include "runtime/board.h"
+#include "runtime/board_profile.h"
 #include "runtime/size.h"
 #include "train/memory_plan.h"
 #include "train/strategy_registry.h"
@@ -12,10 +16,64 @@
 namespace edgegnn::cli {
 namespace {
 
+constexpr int64_t kEthernetBitsPerSecond = 1'000'000'000;
+
 // The dataset's structure, counts and masks: what the planner samples from.
 graph::Graph load_for_plan(const train::TrainOptions& o) {
   return graph::load_dataset(o.dataset, o.root,
                              {.seed = o.seed, .num_threads = o.threads, .parts = {true, false}});
+}
+
+// Where the devices run, for the time model: the boards' presets or the
+// profile files for their rates; the boards' links, else the profile's, else
+// loopback (--local) or 1 Gbit/s Ethernet. None without boards or profiles.
+std::optional<train::Timing> plan_timing(const PlanArgs& args) {
+  const TrainArgs& t = args.train;
+  std::vector<runtime::Board> boards;
+  if (!t.emulate.empty()) boards = runtime::parse_boards(t.emulate, t.devices, "--emulate");
+  if (boards.empty() && args.profile.empty()) return std::nullopt;
+  // A custom board's rates come only from its profile.
+  if (args.profile.empty() && std::any_of(boards.begin(), boards.end(),
+                                          [](auto& b) { return !runtime::preset_profile(b); }))
+    return std::nullopt;
+  train::Timing timing;
+  timing.one_machine = args.local;
+  timing.threads = t.options.threads;
+  std::vector<std::string> files;
+  std::istringstream items(args.profile);
+  for (std::string item; std::getline(items, item, ',');) files.push_back(item);
+  check(args.profile.empty() || files.size() == 1 || static_cast<int>(files.size()) == t.devices,
+        "--profile: {} files for {} devices (give one for all, or one per device)", files.size(),
+        t.devices);
+  check(!args.local || files.size() <= 1,
+        "--profile: --local devices share one machine; give its one profile");
+  for (int d = 0; d < t.devices; ++d) {
+    const runtime::BoardProfile profile =
+        files.empty() ? *runtime::preset_profile(boards[d])
+                      : runtime::read_board_profile(files[files.size() == 1 ? 0 : d], "--profile");
+    const int64_t link = !boards.empty()                ? boards[d].link_bits_per_second
+                         : profile.link_bits_per_second ? profile.link_bits_per_second
+                         : args.local                   ? 0
+                                                        : kEthernetBitsPerSecond;
+    timing.profiles.push_back(profile);
+    timing.link_bits_per_second.push_back(link);
+  }
+  return timing;
+}
+
+// "time model: rates of pi4-1g (published figures, ...); links 1gbit".
+std::string describe_timing(const train::Timing& timing) {
+  const runtime::BoardProfile& first = timing.profiles.front();
+  const bool alike = std::all_of(timing.profiles.begin(), timing.profiles.end(),
+                                 [&](const auto& p) { return p.name == first.name; });
+  std::string links = "loopback";
+  if (timing.link_bits_per_second.front() > 0)
+    links = runtime::format_link_rate(timing.link_bits_per_second.front());
+  return fmt::format(
+      "time model: rates of {}{}{}; links {}{}", alike ? first.name : "each device's profile",
+      alike && !first.source.empty() ? " (" + first.source + ")" : "",
+      timing.one_machine ? fmt::format(", its {} cores shared by the devices", first.cores) : "",
+      links, timing.threads > 0 ? fmt::format("; {} threads per device", timing.threads) : "");
 }
 
 train::TrainOptions with_model_shape(train::TrainOptions o, const train::PlanGraph& g) {
@@ -49,6 +107,7 @@ void run_plan(PlanArgs& args) {
                                       b.memory_limit_bytes());
   }
   request.placement = t.placement;
+  request.timing = plan_timing(args);
   if (!args.all_strategies) request.strategies = {t.strategy};
   if (!args.partition.empty()) {
     const partition::PartitionBook book = partition::open_partition_book(args.partition);
@@ -72,6 +131,7 @@ void run_plan(PlanArgs& args) {
              request.budget_bytes
                  ? fmt::format(" of {} each", runtime::format_bytes(*request.budget_bytes))
                  : "");
+  if (request.timing) fmt::print("{}\n", describe_timing(*request.timing));
   fmt::print("{}", train::format_plan(plan));
 }
 

@@ -1,13 +1,15 @@
 // Calibration: what an epoch's time depends on, measured on this machine by
-// short probes, for the planner's time model (`edgegnn calibrate`). A rate is
+// short probes, for the planner's time model (`edgegnn calibrate` writes them
+// as a board profile, runtime/board_profile.h). A rate is
 // the median of timed rounds, not the best one: an epoch runs at the
 // sustained rate, including the rounds that a busy machine slows.
 #pragma once
 
 #include <cstdint>
 #include <functional>
-#include <nlohmann/json.hpp>
 #include <string>
+
+#include "runtime/board_profile.h"
 
 namespace edgegnn::train {
 
@@ -26,18 +28,12 @@ struct CalibrationOptions {
   uint64_t seed = 0;
 };
 
-struct Calibration {
-  int threads = 0;
-  double gemm_gflops = 0;                   // float32, rows x features x hidden
-  double output_gemm_gflops = 0;            // float32, rows x hidden x classes
-  double aggregation_bytes_per_second = 0;  // rows read by a CSR mean (10 per output row)
-  double sampled_edges_per_second = 0;      // reddit.py's fanouts (25, 10), batches of 1024
-};
+// Runs the probes in turn with the thread count in force (`options.threads`,
+// configured by the caller), calling `on_probe(name)` before each.
+runtime::ComputeRates calibrate(const CalibrationOptions& options,
+                                const std::function<void(const std::string&)>& on_probe);
 
-// Runs the probes in turn, calling `on_probe(name)` before each.
-Calibration calibrate(const CalibrationOptions& options,
-                      const std::function<void(const std::string&)>& on_probe);
-
-nlohmann::json to_json(const Calibration& calibration, const CalibrationOptions& options);
+// The probes' shapes, for the profile's reader.
+nlohmann::json probe_shapes(const CalibrationOptions& options);
 
 }  // namespace edgegnn::train

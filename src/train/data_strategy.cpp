@@ -1,5 +1,7 @@
 #include "train/data_strategy.h"
 
+#include <algorithm>
+
 #include "train/plan_context.h"
 
 namespace edgegnn::train {
@@ -20,6 +22,8 @@ std::vector<RankPlan> DataStrategy::estimate(const PlanContext& c, std::string& 
     // The buckets' flat gradients, sent and summed.
     RankPlan p = replica_plan(c, k, s, n, 2 * c.model_bytes);
     p.bytes_sent_per_epoch = c.allreduce_bytes_per_epoch(n);
+    // The last bucket's allreduce starts when backward ends: taken as all waited for.
+    p.step.sent_bytes = double(p.bytes_sent_per_epoch) / std::max<int64_t>(1, c.steps);
     ranks.push_back(p);
   }
   note = "every device holds the whole graph; batch slices of " +

@@ -68,6 +68,44 @@ std::vector<MemoryLevers> lever_candidates(const MemoryLevers& start, const Plan
   return out;
 }
 
+// Seconds to three figures below 100: plans a few percent apart read apart.
+std::string format_seconds(double seconds) {
+  return seconds < 10 ? fmt::format("{:.2f}", seconds) : fmt::format("{:.1f}", seconds);
+}
+
+// The fitting strategy with the shortest epoch (when timed), then the fewest
+// bytes sent, then the smallest peak; and why, for people.
+void recommend(Plan& plan) {
+  auto fewer_bytes = [](const StrategyPlan& a, const StrategyPlan& b) {
+    return std::pair(a.largest_bytes_sent(), a.largest_peak()) <
+           std::pair(b.largest_bytes_sent(), b.largest_peak());
+  };
+  const StrategyPlan* best = nullptr;
+  for (const StrategyPlan& s : plan.strategies) {
+    if (!plan.fits(s)) continue;
+    const bool better = !best || (plan.timed && s.seconds_per_epoch != best->seconds_per_epoch
+                                      ? s.seconds_per_epoch < best->seconds_per_epoch
+                                      : fewer_bytes(s, *best));
+    if (better) best = &s;
+  }
+  if (!best) return;
+  plan.recommended = best->strategy;
+  if (!plan.timed) {
+    plan.recommended_because = "fits, fewest bytes sent per device";
+    return;
+  }
+  plan.recommended_because =
+      fmt::format("fits, fastest: {} s per epoch", format_seconds(best->seconds_per_epoch));
+  const StrategyPlan* next = nullptr;
+  for (const StrategyPlan& s : plan.strategies)
+    if (&s != best && plan.fits(s) && (!next || s.seconds_per_epoch < next->seconds_per_epoch))
+      next = &s;
+  if (next)
+    plan.recommended_because +=
+        fmt::format(" against {} for {}, the next that fits",
+                    format_seconds(next->seconds_per_epoch), next->strategy);
+}
+
 }  // namespace
 
 BatchShape sample_batch_shape(const graph::Graph& graph, const TrainOptions& options,
@@ -124,6 +162,16 @@ BatchShape estimate_batch_shape(int64_t num_nodes, int64_t num_edges,
   return s;
 }
 
+StepWork& StepWork::operator+=(const StepWork& o) {
+  wide_flops += o.wide_flops;
+  narrow_flops += o.narrow_flops;
+  aggregation_bytes += o.aggregation_bytes;
+  elementwise_bytes += o.elementwise_bytes;
+  sampled_edges += o.sampled_edges;
+  sent_bytes += o.sent_bytes;
+  return *this;
+}
+
 int64_t StrategyPlan::largest_peak() const {
   int64_t peak = 0;
   for (const RankPlan& r : ranks) peak = std::max(peak, r.memory.total());
@@ -153,17 +201,20 @@ Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRe
   check(request.devices >= 1, "--devices: {} is not a positive device count", request.devices);
   Plan plan;
   plan.budget_bytes = request.budget_bytes;
-  if (options.full_batch) {
-    const size_t layers = options.model.num_layers;
-    const double n = graph.num_nodes, e = graph.num_edges;
-    plan.shape = {std::vector<double>(layers, n), std::vector<double>(layers, n),
-                  std::vector<double>(layers, e + n), true};
-  } else if (graph.graph) {
-    plan.shape = sample_batch_shape(*graph.graph, options, options.batch_size);
-  } else {
-    plan.shape = estimate_batch_shape(graph.num_nodes, graph.num_edges, options.fanouts,
-                                      options.batch_size);
-  }
+  auto shape_of = [&](int64_t batch_size) -> BatchShape {
+    if (options.full_batch) {
+      const size_t layers = options.model.num_layers;
+      const double n = graph.num_nodes, e = graph.num_edges;
+      return {std::vector<double>(layers, n), std::vector<double>(layers, n),
+              std::vector<double>(layers, e + n), true};
+    }
+    if (graph.graph) return sample_batch_shape(*graph.graph, options, batch_size);
+    return estimate_batch_shape(graph.num_nodes, graph.num_edges, options.fanouts, batch_size);
+  };
+  plan.shape = shape_of(options.batch_size);
+  plan.device_shape = request.devices > 1
+                          ? shape_of(std::max<int64_t>(1, options.batch_size / request.devices))
+                          : plan.shape;
   std::vector<const StrategyEntry*> entries;
   for (const std::string& name : request.strategies) entries.push_back(&strategy_entry(name));
   if (entries.empty())
@@ -182,8 +233,8 @@ Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRe
     if (!request.fixed.sampler_queue_depth) start.sampler_queue_depth = entry->sampler_queue_depth;
     TrainOptions entry_options = options;
     if (!request.fixed.feature_dtype) entry_options.feature_dtype = entry->feature_dtype;
-    const int64_t max_cache =
-        largest_halo * PlanContext(graph, entry_options, request, plan.shape, halo).row_bytes();
+    const PlanContext context(graph, entry_options, request, plan.shape, plan.device_shape, halo);
+    const int64_t max_cache = largest_halo * context.row_bytes();
     std::optional<StrategyPlan> chosen;
     for (const MemoryLevers& levers : lever_candidates(start, request, *entry, max_cache)) {
       TrainOptions o = entry_options;
@@ -194,7 +245,8 @@ Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRe
       p.levers = levers;
       p.devices = entry->max_devices == 1 ? 1 : request.devices;
       if (entry->supports(o.model.kind))
-        p.ranks = entry->estimate(PlanContext(graph, o, request, plan.shape, halo), p.note);
+        p.ranks = entry->estimate(
+            PlanContext(graph, o, request, plan.shape, plan.device_shape, halo), p.note);
       else
         p.note = fmt::format("does not train --model {}", nn::model_kind_name(o.model.kind));
       if (!p.runnable() || plan.fits_with_headroom(p)) {
@@ -204,17 +256,14 @@ Plan make_plan(const PlanGraph& graph, const TrainOptions& options, const PlanRe
       if (!chosen || p.largest_peak() < chosen->largest_peak()) chosen = p;
     }
     chosen->levers_sized = chosen->levers != start;
+    chosen->steps = context.steps;
+    // Ranks that hold roles are a pipeline's stages.
+    chosen->pipeline_micro_batches = entry->places_roles ? options.micro_batches : 0;
+    if (request.timing) time_strategy(*chosen, *request.timing);
     plan.strategies.push_back(*chosen);
   }
-  const StrategyPlan* best = nullptr;
-  for (const StrategyPlan& s : plan.strategies) {
-    if (!plan.fits(s)) continue;
-    if (!best || s.largest_bytes_sent() < best->largest_bytes_sent() ||
-        (s.largest_bytes_sent() == best->largest_bytes_sent() &&
-         s.largest_peak() < best->largest_peak()))
-      best = &s;
-  }
-  if (best) plan.recommended = best->strategy;
+  plan.timed = request.timing.has_value();
+  recommend(plan);
   return plan;
 }
 
@@ -224,9 +273,10 @@ std::string format_plan(const Plan& plan) {
       plan.shape.sampled ? "sampled" : "estimated",
       static_cast<int64_t>(plan.shape.src.empty() ? 0 : plan.shape.src.front()),
       static_cast<int64_t>(std::accumulate(plan.shape.edges.begin(), plan.shape.edges.end(), 0.0)));
-  out += fmt::format("{:<10} {:>4}  {:<22} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6} {:>7} {:>9}\n",
-                     "strategy", "rank", "roles", "base", "struct", "feat", "labels", "batch",
-                     "activ", "model", "comm", "total", "MB/epoch");
+  out += fmt::format(
+      "{:<10} {:>4}  {:<22} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6} {:>7} {:>9}{}\n",
+      "strategy", "rank", "roles", "base", "struct", "feat", "labels", "batch", "activ", "model",
+      "comm", "total", "MB/epoch", plan.timed ? "   s/step" : "");
   out += fmt::format("{:<10} {:>4}  {:<22} {:>6} {:>6} {:>6} {:>6} {:>6} {:>7} {:>6} {:>6} {:>7} {:>9}\n",
                      "", "", "", "MiB", "MiB", "MiB", "MiB", "MiB", "MiB", "MiB", "MiB", "MiB", "sent");
   for (const StrategyPlan& s : plan.strategies) {
@@ -237,11 +287,13 @@ std::string format_plan(const Plan& plan) {
     for (const RankPlan& r : s.ranks) {
       const MemoryParts& m = r.memory;
       out += fmt::format(
-          "{:<10} {:>4}  {:<22} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}{} {:>6} {:>6} {:>7} {:>9.1f}\n",
+          "{:<10} {:>4}  {:<22} {:>6} {:>6} {:>6} {:>6} {:>6} {:>6}{} {:>6} {:>6} {:>7} "
+          "{:>9.1f}{}\n",
           r.rank == 0 ? s.strategy : "", r.rank, r.roles, mib(m.baseline), mib(m.structure),
           mib(m.features), mib(m.labels), mib(m.batches), mib(m.activations),
           m.eval_sets_peak ? "e" : " ", mib(m.model), mib(m.comm), mib(m.total()),
-          r.bytes_sent_per_epoch / 1e6);
+          r.bytes_sent_per_epoch / 1e6,
+          plan.timed ? fmt::format(" {:>8.3f}", r.seconds_per_step) : "");
     }
     const bool fits = plan.fits(s);
     std::string verdict;
@@ -254,15 +306,19 @@ std::string format_plan(const Plan& plan) {
     }
     out += fmt::format("{:<10}       largest {} MiB{}{}{}\n", "", mib(s.largest_peak()), verdict,
                        s.note.empty() ? "" : "; ", s.note);
+    if (plan.timed)
+      out += fmt::format("{:<10}       {} s per training epoch ({} steps)\n", "",
+                         format_seconds(s.seconds_per_epoch), s.steps);
     out += fmt::format("{:<10}       with {}{}\n", "", lever_flags(s),
                        s.levers_sized ? (fits ? " (sized to fit)" : " (the smallest tried)") : "");
   }
   out += "batch, activ, comm: of the phase that sets the peak, training or evaluation (e)\n";
-  if (plan.budget_bytes)
+  if (!plan.timed)
+    out += "time per epoch: give --emulate BOARD, or --profile FILE from 'edgegnn calibrate'\n";
+  if (plan.budget_bytes || plan.timed)
     out += plan.recommended.empty()
                ? "recommended: none fits; lower --batch-size or --hidden, or add devices\n"
-               : fmt::format("recommended: {} (fits, fewest bytes sent per device)\n",
-                             plan.recommended);
+               : fmt::format("recommended: {} ({})\n", plan.recommended, plan.recommended_because);
   return out;
 }
 
@@ -274,22 +330,27 @@ nlohmann::json plan_json(const Plan& plan) {
                       {"src", plan.shape.src},
                       {"edges", plan.shape.edges}};
   j["recommended"] = plan.recommended;
+  j["recommended_because"] = plan.recommended_because;
+  j["timed"] = plan.timed;
   j["strategies"] = nlohmann::json::array();
   for (const StrategyPlan& s : plan.strategies) {
-    nlohmann::json js{{"strategy", s.strategy},
-                      {"devices", s.devices},
-                      {"runnable", s.runnable()},
-                      {"fits", plan.fits(s)},
-                      {"note", s.note},
-                      {"largest_peak_bytes", s.largest_peak()},
-                      {"largest_bytes_sent_per_epoch", s.largest_bytes_sent()},
-                      {"feature_dtype", graph::feature_dtype_name(s.feature_dtype)},
-                      {"levers",
-                       {{"eval_chunk_nodes", s.levers.eval_chunk_nodes},
-                        {"eval_order", eval_order_name(s.levers.eval_project_first)},
-                        {"sampler_queue_depth", s.levers.sampler_queue_depth},
-                        {"feature_cache_bytes", s.levers.feature_cache_bytes},
-                        {"sized", s.levers_sized}}}};
+    nlohmann::json js{
+        {"strategy", s.strategy},
+        {"devices", s.devices},
+        {"runnable", s.runnable()},
+        {"fits", plan.fits(s)},
+        {"note", s.note},
+        {"largest_peak_bytes", s.largest_peak()},
+        {"largest_bytes_sent_per_epoch", s.largest_bytes_sent()},
+        {"steps_per_epoch", s.steps},
+        {"seconds_per_epoch", plan.timed ? nlohmann::json(s.seconds_per_epoch) : nlohmann::json()},
+        {"feature_dtype", graph::feature_dtype_name(s.feature_dtype)},
+        {"levers",
+         {{"eval_chunk_nodes", s.levers.eval_chunk_nodes},
+          {"eval_order", eval_order_name(s.levers.eval_project_first)},
+          {"sampler_queue_depth", s.levers.sampler_queue_depth},
+          {"feature_cache_bytes", s.levers.feature_cache_bytes},
+          {"sized", s.levers_sized}}}};
     js["ranks"] = nlohmann::json::array();
     for (const RankPlan& r : s.ranks) {
       const MemoryParts& m = r.memory;
@@ -305,7 +366,16 @@ nlohmann::json plan_json(const Plan& plan) {
                              {"model_bytes", m.model},
                              {"comm_bytes", m.comm},
                              {"peak_bytes", m.total()},
-                             {"bytes_sent_per_epoch", r.bytes_sent_per_epoch}});
+                             {"bytes_sent_per_epoch", r.bytes_sent_per_epoch},
+                             {"step_work",
+                              {{"wide_flops", r.step.wide_flops},
+                               {"narrow_flops", r.step.narrow_flops},
+                               {"aggregation_bytes", r.step.aggregation_bytes},
+                               {"elementwise_bytes", r.step.elementwise_bytes},
+                               {"sampled_edges", r.step.sampled_edges},
+                               {"sent_bytes", r.step.sent_bytes}}},
+                             {"seconds_per_step",
+                              plan.timed ? nlohmann::json(r.seconds_per_step) : nlohmann::json()}});
     }
     j["strategies"].push_back(js);
   }

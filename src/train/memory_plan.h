@@ -2,6 +2,9 @@
 // what holds it, whether it fits a per-device budget, and the bytes each device
 // sends per epoch; `edgegnn plan` prints it and `train --memory-budget` checks it.
 //
+// With Timing, each strategy's training epoch is timed (time_model.h) and the
+// recommendation is the fastest strategy that fits, not the one sending least.
+//
 // With a budget, the plan also sizes the memory levers the user left unset
 // (TrainOptions::levers): for each strategy, the fastest settings whose
 // estimate leaves kSizingHeadroom of the budget to spare, preferring a first
@@ -32,6 +35,7 @@
 
 #include "graph/graph.h"
 #include "partition/partition_summary.h"
+#include "train/time_model.h"
 #include "train/train_options.h"
 
 namespace edgegnn::train {
@@ -76,11 +80,25 @@ struct MemoryParts {
   }
 };
 
+// What a rank does in one training step, for the time model (time_model.h).
+struct StepWork {
+  double wide_flops = 0;         // GEMMs to hidden-wide outputs, forward and backward
+  double narrow_flops = 0;       // GEMMs to class-wide outputs
+  double aggregation_bytes = 0;  // rows read by CSR aggregation, and scattered back
+  double elementwise_bytes = 0;  // activations' elementwise passes, root rows gathered
+  double sampled_edges = 0;      // sampled on the loader's thread
+  double sent_bytes = 0;         // sent by the rank, the step waiting for them
+
+  StepWork& operator+=(const StepWork& o);
+};
+
 struct RankPlan {
   int rank = 0;
   std::string roles;  // "all", "sampler", "features+layer1", "part 2", ...
   MemoryParts memory;
   int64_t bytes_sent_per_epoch = 0;
+  StepWork step;
+  double seconds_per_step = 0;  // on its device, by the time model; 0 = not timed
 };
 
 struct StrategyPlan {
@@ -91,6 +109,11 @@ struct StrategyPlan {
   bool levers_sized = false;  // some differ from those asked for, to fit
   std::vector<RankPlan> ranks;
   std::string note;  // why it cannot run, or what the estimate assumes
+  int64_t steps = 0;  // training steps per epoch
+  // 0: ranks step together (replicas, parts), a step as long as the slowest;
+  // M: pipeline stages over M micro-batches, a stage's work overlapping the others'.
+  int pipeline_micro_batches = 0;
+  double seconds_per_epoch = 0;  // training, by the time model; 0 = not timed
 
   bool runnable() const { return !ranks.empty(); }
   int64_t largest_peak() const;
@@ -114,6 +137,9 @@ struct PlanRequest {
   // The partition to be trained on, from its partition.json; without one,
   // parts are estimated as even shares with a random cut's halo.
   std::optional<partition::PartitionSummary> partition;
+  // Where the devices run: with it, each strategy's epoch is timed and the
+  // recommendation is the fastest that fits.
+  std::optional<Timing> timing;
 };
 
 // The graph as the planner sees it: its counts, and its structure when held.
@@ -126,9 +152,14 @@ struct PlanGraph {
 
 struct Plan {
   std::optional<int64_t> budget_bytes;
-  BatchShape shape;  // of a whole batch of --batch-size seeds
+  BatchShape shape;         // of a whole batch of --batch-size seeds
+  BatchShape device_shape;  // of one device's slice of it, batch size / devices seeds
   std::vector<StrategyPlan> strategies;
-  std::string recommended;  // the fitting strategy sending the fewest bytes, or ""
+  bool timed = false;
+  // The fitting strategy with the shortest epoch when timed, else the one
+  // sending the fewest bytes (ties: fewer bytes, then less memory); or "".
+  std::string recommended;
+  std::string recommended_because;  // the reason, for people
 
   bool fits(const StrategyPlan& s) const { return fits_within(s, 1.0); }
   // Fits with kSizingHeadroom of the budget to spare.

@@ -301,6 +301,15 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     // most each of its rows once.
     p.bytes_sent_per_epoch = c.steps * (bytes(fetched_uncached, row) + bytes(ids, 4)) +
                              cache_rows * row + c.allreduce_bytes_per_epoch(n);
+    // The loader samples and fetches ahead of the step on its own channel,
+    // but on emulated boards that hides little of the transfer (bench/run-all
+    // --emulate: reddit's epoch is compute plus the link's time, as if none
+    // were hidden): counted as waited for, with the gradients' allreduce.
+    const BatchShape work = scaled(c.device_shape, share * n);
+    p.step = layer_work(work, dims, o.model.kind, 0, o.model.num_layers);
+    for (double e : work.edges) p.step.sampled_edges += e;
+    p.step.sent_bytes = bytes(fetched_uncached, row) + bytes(ids, 4) +
+                        double(c.allreduce_bytes_per_epoch(n)) / std::max<int64_t>(1, c.steps);
     ranks.push_back(p);
   }
   note = summary ? "parts from the partition's summary"

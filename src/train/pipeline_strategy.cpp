@@ -102,7 +102,8 @@ std::vector<RankPlan> PipelineStrategy::estimate(const PlanContext& c, std::stri
       // chunk's block, built and packed.
       training.comm = batch_bytes(shape);
       evaluation.comm = 2 * bytes(eval_chunk * c.degree, c.edge_bytes);
-      p.bytes_sent_per_epoch = c.steps * (batch_bytes(shape) + bytes(shape.dst.back(), 8));
+      p.step.sent_bytes = batch_bytes(shape) + bytes(shape.dst.back(), 8);
+      for (double e : shape.edges) p.step.sampled_edges += e;
     }
     if (placement.features == k) m.features = c.feature_bytes(num_nodes);
     for (int l = 0; l < layers; ++l) {
@@ -124,9 +125,9 @@ std::vector<RankPlan> PipelineStrategy::estimate(const PlanContext& c, std::stri
           l + 1 < layers ? bytes(shape.src[l + 1], dims.in[l + 1] * kFloat) : 0;
       training.comm += 2 * (in_rows + out_rows);
       training.batches += batch_bytes(shape, l) - batch_bytes(shape, l + 1);
-      if (l > 0 && placement.layers[l - 1] != k) p.bytes_sent_per_epoch += c.steps * in_rows;
-      if (l + 1 < layers && placement.layers[l + 1] != k)
-        p.bytes_sent_per_epoch += c.steps * out_rows;
+      p.step += layer_work(shape, dims, o.model.kind, l, l + 1);
+      if (l > 0 && placement.layers[l - 1] != k) p.step.sent_bytes += in_rows;
+      if (l + 1 < layers && placement.layers[l + 1] != k) p.step.sent_bytes += out_rows;
       // The first layer aggregates the features held (or their messages,
       // projecting first) and streams chunks of its output; a later layer
       // holds all nodes' input rows and its messages, or, narrowing to half
@@ -144,6 +145,7 @@ std::vector<RankPlan> PipelineStrategy::estimate(const PlanContext& c, std::stri
       // After each epoch the owner broadcasts the layer's weights and Adam moments.
       p.bytes_sent_per_epoch += 3 * c.model_bytes / layers;
     }
+    p.bytes_sent_per_epoch += static_cast<int64_t>(c.steps * p.step.sent_bytes);
     set_peak_phase(m, training, evaluation);
   }
   note = "each rank holds only its roles' arrays";

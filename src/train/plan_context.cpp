@@ -11,6 +11,11 @@ namespace {
 // data parallel on 4, evaluation in chunks of 8192 against 1024 nodes.
 constexpr int64_t kChunkSlack = 2;
 
+// Rows read or written by a layer's elementwise passes over its output, per
+// training step: a hidden layer's sum, ReLU and dropout forward, and their
+// gradients back (10), the output layer's sum, log-softmax and loss (6).
+constexpr double kHiddenPasses = 10, kOutputPasses = 6;
+
 int64_t num_parameters(const nn::ModelOptions& m) {
   const Dims d = layer_dims(m);
   int64_t n = 0;
@@ -65,6 +70,38 @@ int64_t training_bytes(const BatchShape& s, const Dims& d, int first, int last, 
   return static_cast<int64_t>(floats * kFloat * factor);
 }
 
+StepWork layer_work(const BatchShape& s, const Dims& d, nn::ModelKind kind, int first, int last) {
+  StepWork w;
+  const int num_layers = static_cast<int>(d.in.size());
+  for (int l = first; l < last; ++l) {
+    const double in = d.in[l], out = d.out[l], edges = s.edges[l];
+    // A GEMM's forward, its weight gradient, and its input gradient past layer 0.
+    const double passes = l == 0 ? 2 : 3;
+    double gemm_rows = s.dst[l], aggregated_width = in, aggregations = l == 0 ? 1 : 2;
+    double linears = 2;  // SAGE: lin_l on the aggregate, lin_r on the root rows
+    if (kind == nn::ModelKind::kGcn) {
+      linears = 1;
+      // GCN transforms first where that costs fewer multiply-adds (gcn_conv.cpp);
+      // then the aggregation's backward is needed at every layer.
+      if (s.src[l] * in * out + edges * out < s.dst[l] * in * out + edges * in) {
+        gemm_rows = s.src[l];
+        aggregated_width = out;
+        aggregations = 2;
+      }
+    }
+    const bool hidden = l + 1 < num_layers;
+    const double flops = 2 * linears * gemm_rows * in * out * passes;
+    (hidden ? w.wide_flops : w.narrow_flops) += flops;
+    w.aggregation_bytes += aggregations * edges * aggregated_width * kFloat;
+    // Reads and writes of the output's elementwise passes, forward and back
+    // (sum and bias; ReLU and dropout; or log-softmax and the loss), and
+    // SAGE's root rows gathered from the features (later layers' are a view).
+    w.elementwise_bytes += (hidden ? kHiddenPasses : kOutputPasses) * s.dst[l] * out * kFloat;
+    if (kind == nn::ModelKind::kSage && l == 0) w.elementwise_bytes += 2 * s.dst[l] * in * kFloat;
+  }
+  return w;
+}
+
 int64_t chunk_bytes(int64_t chunk, int64_t aggregated, int64_t out, double degree,
                     int64_t edge_bytes) {
   return kChunkSlack *
@@ -98,8 +135,14 @@ void set_peak_phase(MemoryParts& m, const Phase& training, const Phase& evaluati
 }
 
 PlanContext::PlanContext(const PlanGraph& g, const TrainOptions& o, const PlanRequest& r,
-                         const BatchShape& s, int64_t halo)
-    : graph(g), options(o), request(r), shape(s), dims(layer_dims(o.model)), halo_estimate(halo) {
+                         const BatchShape& s, const BatchShape& device_s, int64_t halo)
+    : graph(g),
+      options(o),
+      request(r),
+      shape(s),
+      device_shape(device_s),
+      dims(layer_dims(o.model)),
+      halo_estimate(halo) {
   degree = g.num_nodes > 0 ? double(g.num_edges) / g.num_nodes : 0;
   edge_bytes = o.model.kind == nn::ModelKind::kGcn ? 8 : 4;
   steps = o.full_batch ? 1 : (g.num_train + o.batch_size - 1) / o.batch_size;

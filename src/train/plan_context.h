@@ -51,6 +51,11 @@ BatchShape scaled(const BatchShape& s, double factor);
 // place and gathers only its dst rows.
 int64_t training_bytes(const BatchShape& s, const Dims& d, int first, int last, bool global_input,
                        double factor = kActivationFactor);
+// The compute of one training step on layers [first, last) of a batch of shape
+// `s`, as the layers do it (nn/sage_conv.h, nn/gcn_conv.h): GEMMs forward and
+// backward, with no input gradient for layer 0, whose input is the features;
+// aggregated rows read forward and scattered back in backward.
+StepWork layer_work(const BatchShape& s, const Dims& d, nn::ModelKind kind, int first, int last);
 // A chunk's temporaries in layer-wise evaluation: its aggregated input
 // (`aggregated` wide), the two linear terms and their sum (`out` wide), and its
 // CSR's columns (`edge_bytes` each), with the allocator's slack.
@@ -75,7 +80,7 @@ void set_peak_phase(MemoryParts& m, const Phase& training, const Phase& evaluati
 struct PlanContext {
   // `halo_estimate`: a part's halo under a random cut, when no partition is given.
   PlanContext(const PlanGraph& g, const TrainOptions& o, const PlanRequest& r, const BatchShape& s,
-              int64_t halo_estimate);
+              const BatchShape& device_shape, int64_t halo_estimate);
 
   // Bytes of the arrays a rank may hold.
   int64_t structure_bytes(int64_t nodes, int64_t edges) const;
@@ -91,6 +96,11 @@ struct PlanContext {
   const TrainOptions& options;
   const PlanRequest& request;
   const BatchShape& shape;  // of a whole batch of --batch-size seeds
+  // Of a batch of batch size / devices seeds: a replica's or a part's step. It
+  // has more than shape / devices nodes, as fewer seeds share fewer
+  // neighbours; the time model counts them (memory estimates scale `shape`,
+  // as their factors were measured so).
+  const BatchShape& device_shape;
   const Dims dims;
   const int64_t halo_estimate;
   double degree = 0;       // mean in-degree

@@ -93,6 +93,10 @@ RankPlan replica_plan(const PlanContext& c, int rank, const BatchShape& shape, i
                  {0, evaluation_bytes(c.dims, c.graph.num_nodes, c.degree, c.edge_bytes, levers),
                   comm});
   m.model = c.model_memory();
+  const BatchShape& work = devices > 1 ? c.device_shape : shape;
+  p.step = layer_work(work, c.dims, c.options.model.kind, 0, c.options.model.num_layers);
+  if (!c.options.full_batch)
+    for (double e : work.edges) p.step.sampled_edges += e;
   return p;
 }
 
