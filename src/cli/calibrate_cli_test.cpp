@@ -6,7 +6,9 @@
 #include <fstream>
 #include <nlohmann/json.hpp>
 
+#include "runtime/launcher.h"
 #include "test_support/datasets.h"
+#include "test_support/process.h"
 
 namespace edgegnn {
 namespace {
@@ -43,6 +45,36 @@ TEST(CalibrateCli, WritesAProfileOfThisMachinesRates) {
     EXPECT_GT(sampling, 1e5);
     EXPECT_LT(sampling, 1e10);
   }
+}
+
+// Two sides of a link probe on loopback: each writes the rate it sent at, as
+// its profile's link, and the rates are what loopback moves (far above a
+// board's 1 Gbit/s, below what memory copies).
+TEST(CalibrateCli, ProbesTheLinkToAPeerRunningItToo) {
+  const auto dir = test::scratch_dir("link");
+  const std::string port = std::to_string(runtime::find_free_port("127.0.0.1"));
+  const std::string probe = test::edgegnn_binary() +
+                            " calibrate --threads 1 --seconds 0.05 --peer 127.0.0.1 --master-port " +
+                            port + " --out ";
+  test::BackgroundCommand host(probe + (dir / "host.json").string() + " --listen",
+                               dir / "host.log");
+  CommandResult joined = test::run_edgegnn(
+      "calibrate --threads 1 --seconds 0.05 --peer 127.0.0.1 --master-port " + port + " --out " +
+      (dir / "joined.json").string());
+  ASSERT_EQ(joined.exit_code, 0) << joined.output;
+  ASSERT_EQ(host.wait(60), 0) << host.output();
+  EXPECT_NE(joined.output.find("link Mbit/s to 127.0.0.1"), std::string::npos) << joined.output;
+  for (const char* side : {"host.json", "joined.json"}) {
+    std::ifstream in(dir / side);
+    const auto profile = nlohmann::json::parse(in);
+    const double link = profile["link_bits_per_second"];
+    EXPECT_GT(link, 1e9) << side;
+    EXPECT_LT(link, 1e12) << side;
+  }
+  CommandResult listen_alone = test::run_edgegnn("calibrate --listen");
+  EXPECT_EQ(listen_alone.exit_code, 2);
+  EXPECT_NE(listen_alone.output.find("--listen: give --peer HOST too"), std::string::npos)
+      << listen_alone.output;
 }
 
 TEST(CalibrateCli, BadFlagsAreOneLineErrors) {

@@ -25,6 +25,10 @@ void run_calibrate(const CalibrateArgs& args) {
     check(!std::filesystem::is_directory(out), "--out: {} is a directory; give a file name",
           args.out);
   }
+  check(args.peer.empty() || (args.master_port > 0 && args.master_port < 65536),
+        "--master-port: {} is not a port (1 to 65535)", args.master_port);
+  check(!args.listen || !args.peer.empty(),
+        "--listen: give --peer HOST too, the board whose link to this one is probed");
   // The rates at one thread and at all the threads asked for: the planner
   // gives a device on a shared machine its share of the cores.
   const int threads = runtime::configure_threads(args.threads);
@@ -56,6 +60,14 @@ void run_calibrate(const CalibrateArgs& args) {
   row("sampling M edges/s", [](const auto& r) { return r.sampled_edges / 1e6; });
   row("messages GB/s (gloo, loopback)", [](const auto& r) { return r.message_bytes / 1e9; });
   fmt::print("\n");
+  if (!args.peer.empty()) {
+    fmt::print(stderr, "calibrate: link to {} ({} the probe on port {})\n", args.peer,
+               args.listen ? "hosting" : "joining", args.master_port);
+    const train::LinkRates link = train::probe_link(args.peer, args.listen, args.master_port);
+    profile.link_bits_per_second = static_cast<int64_t>(link.sent_bits_per_second);
+    fmt::print("{:<28} {:>12.1f} sent, {:.1f} received\n", "link Mbit/s to " + args.peer,
+               link.sent_bits_per_second / 1e6, link.received_bits_per_second / 1e6);
+  }
   if (args.out.empty()) return;
   nlohmann::json j = runtime::to_json(profile);
   j["probes"] = train::probe_shapes(options);

@@ -45,6 +45,9 @@ struct CalibrateArgs {
   std::string out;     // --out: the profile's JSON file; empty = print only
   int threads = 0;     // --threads, 0 = the cores available
   double seconds = 2;  // --seconds: each probe's timed rounds
+  std::string peer;    // --peer HOST: probe the link to a board running calibrate too
+  bool listen = false;  // --listen: this side hosts the link probe's rendezvous
+  int master_port = 29500;  // --master-port: the rendezvous's port, the same on both
 };
 void run_calibrate(const CalibrateArgs& args);
 

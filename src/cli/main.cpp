@@ -189,6 +189,13 @@ int main(int argc, char** argv) {
       ->default_val(0);
   calibrate_cmd->add_option("--seconds", calibrate.seconds, "seconds of timed rounds per probe")
       ->default_val(2);
+  calibrate_cmd->add_option("--peer", calibrate.peer,
+                            "also probe the link to HOST, where 'edgegnn calibrate' runs too");
+  calibrate_cmd->add_flag("--listen", calibrate.listen,
+                          "with --peer: this side hosts the link probe (the other one joins)");
+  calibrate_cmd->add_option("--master-port", calibrate.master_port,
+                            "with --peer: the link probe's port, the same on both sides")
+      ->default_val(calibrate.master_port);
   calibrate_cmd->callback([&] { run = [&] { run_calibrate(calibrate); }; });
 
   PartitionArgs partition;

@@ -36,29 +36,6 @@ std::string message_of(const std::exception& e) {
   return std::string(message);
 }
 
-// The local IPv4 address this host uses to reach `host`: connecting a UDP
-// socket picks the route without sending anything.
-std::string local_address_towards(const std::string& host, int port) {
-  addrinfo hints{};
-  hints.ai_family = AF_INET;
-  hints.ai_socktype = SOCK_DGRAM;
-  addrinfo* found = nullptr;
-  const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
-  check(rc == 0, "cannot resolve master address '{}': {}", host, gai_strerror(rc));
-  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
-  sockaddr_in local{};
-  socklen_t length = sizeof local;
-  const bool ok = fd >= 0 && connect(fd, found->ai_addr, found->ai_addrlen) == 0 &&
-                  getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0;
-  const int error = errno;
-  freeaddrinfo(found);
-  if (fd >= 0) close(fd);
-  check(ok, "no route from this host to master address '{}': {}", host, strerror(error));
-  char text[INET_ADDRSTRLEN];
-  inet_ntop(AF_INET, &local.sin_addr, text, sizeof text);
-  return text;
-}
-
 at::ScalarType torch_type(DataType type) {
   switch (type) {
     case DataType::kFloat32:
@@ -283,6 +260,28 @@ void GlooCommunicator::do_barrier() {
 }
 
 }  // namespace
+
+std::string local_address_towards(const std::string& host, int port) {
+  addrinfo hints{};
+  hints.ai_family = AF_INET;
+  hints.ai_socktype = SOCK_DGRAM;
+  addrinfo* found = nullptr;
+  const int rc = getaddrinfo(host.c_str(), std::to_string(port).c_str(), &hints, &found);
+  check(rc == 0, "cannot resolve master address '{}': {}", host, gai_strerror(rc));
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in local{};
+  socklen_t length = sizeof local;
+  const bool ok = fd >= 0 && connect(fd, found->ai_addr, found->ai_addrlen) == 0 &&
+                  getsockname(fd, reinterpret_cast<sockaddr*>(&local), &length) == 0;
+  const int error = errno;
+  freeaddrinfo(found);
+  if (fd >= 0) close(fd);
+  check(ok, "no route from this host to master address '{}': {}", host, strerror(error));
+  char text[INET_ADDRSTRLEN];
+  inet_ntop(AF_INET, &local.sin_addr, text, sizeof text);
+  return text;
+}
+
 
 std::unique_ptr<Communicator> make_gloo_communicator(const CommOptions& options) {
   check(options.size >= 1 && options.rank >= 0 && options.rank < options.size,

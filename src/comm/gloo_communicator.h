@@ -17,6 +17,7 @@
 #pragma once
 
 #include <memory>
+#include <string>
 
 #include "comm/communicator.h"
 
@@ -25,5 +26,10 @@ namespace edgegnn::comm {
 // Joins the group; throws Error when the store cannot be hosted or reached,
 // or not every rank arrives within options.timeout.
 std::unique_ptr<Communicator> make_gloo_communicator(const CommOptions& options);
+
+// The local IPv4 address this host uses to reach `host`: connecting a UDP
+// socket picks the route without sending anything. Throws Error naming
+// `host` when it cannot be resolved or reached.
+std::string local_address_towards(const std::string& host, int port);
 
 }  // namespace edgegnn::comm

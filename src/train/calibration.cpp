@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "comm/communicator.h"
+#include "comm/gloo_communicator.h"
 #include "core/clock.h"
 #include "core/random.h"
 #include "graph/graph.h"
@@ -94,6 +95,19 @@ double sampled_edges_per_second(const CalibrationOptions& o) {
   return static_cast<double>(edges) / seconds;
 }
 
+// Seconds for `count` messages of `buffer` from rank `from` to rank `to`,
+// timed at `to` after the first (connections and pages warmed); 0 elsewhere.
+double transfer_seconds(comm::Communicator& comm, std::vector<std::byte>& buffer, int from, int to,
+                        int count) {
+  if (comm.rank() == from)
+    for (int i = 0; i < count; ++i) comm.send(buffer, to, i);
+  if (comm.rank() != to) return 0;
+  comm.recv(buffer, from, 0);
+  const auto start = Clock::now();
+  for (int i = 1; i < count; ++i) comm.recv(buffer, from, i);
+  return seconds_since(start);
+}
+
 // Bytes per second that Gloo moves from one rank to another of this process
 // over loopback: the CPU cost of messages (both ends' copies, the kernel's
 // sockets) where devices share a machine's cores. Timed at the receiver over
@@ -105,26 +119,24 @@ double message_bytes_per_second(const CalibrationOptions& o) {
   options.size = 2;
   options.master_port = runtime::find_free_port(options.master_addr);
   options.timeout = std::chrono::seconds(30);
-  std::vector<std::byte> sent(kMessageBytes, std::byte{1});
   std::exception_ptr failed;
   std::thread sender([&] {
     try {
       comm::CommOptions mine = options;
       mine.rank = 1;
-      const auto comm = comm::make_communicator(mine);
-      for (int i = 0; i < kMessages; ++i) comm->send(sent, 0, i);
+      std::vector<std::byte> sent(kMessageBytes, std::byte{1});
+      transfer_seconds(*comm::make_communicator(mine), sent, 1, 0, kMessages);
     } catch (...) {
       failed = std::current_exception();
     }
   });
   std::vector<std::byte> received(kMessageBytes);
   double seconds = 0;
-  {
-    const auto comm = comm::make_communicator(options);
-    comm->recv(received, 1, 0);
-    const auto start = Clock::now();
-    for (int i = 1; i < kMessages; ++i) comm->recv(received, 1, i);
-    seconds = seconds_since(start);
+  try {
+    seconds = transfer_seconds(*comm::make_communicator(options), received, 1, 0, kMessages);
+  } catch (...) {
+    sender.join();
+    throw;
   }
   sender.join();
   if (failed) std::rethrow_exception(failed);
@@ -132,6 +144,29 @@ double message_bytes_per_second(const CalibrationOptions& o) {
 }
 
 }  // namespace
+
+LinkRates probe_link(const std::string& peer, bool listen, int port) {
+  constexpr int64_t kMessageBytes = int64_t{4} << 20;
+  constexpr int kMessages = 17;
+  comm::CommOptions options;
+  options.size = 2;
+  options.rank = listen ? 0 : 1;
+  options.master_port = port;
+  options.master_addr = listen ? comm::local_address_towards(peer, port) : peer;
+  // The other side may be started by hand a minute later.
+  options.join_timeout = std::chrono::minutes(2);
+  const auto comm = comm::make_communicator(options);
+  std::vector<std::byte> buffer(kMessageBytes, std::byte{1});
+  // Each side times what it receives; an allreduce tells each what it sent.
+  std::vector<float> rates(2, 0.0f);
+  for (int from : {0, 1}) {
+    const double seconds = transfer_seconds(*comm, buffer, from, 1 - from, kMessages);
+    if (comm->rank() != from)
+      rates[from] = static_cast<float>(8.0 * (kMessages - 1) * kMessageBytes / seconds);
+  }
+  comm->allreduce(rates);
+  return {rates[comm->rank()], rates[1 - comm->rank()]};
+}
 
 runtime::ComputeRates calibrate(const CalibrationOptions& options,
                                 const std::function<void(const std::string&)>& on_probe) {

@@ -33,6 +33,15 @@ struct CalibrationOptions {
 runtime::ComputeRates calibrate(const CalibrationOptions& options,
                                 const std::function<void(const std::string&)>& on_probe);
 
+// The link to another board running this probe, over Gloo as training uses
+// it: 64 MiB each way in 4 MiB messages, timed where they arrive. The side
+// with `listen` hosts the rendezvous at its address facing `peer` (rank 0);
+// the other joins it at `peer`. Both must use the same `port`.
+struct LinkRates {
+  double sent_bits_per_second = 0, received_bits_per_second = 0;
+};
+LinkRates probe_link(const std::string& peer, bool listen, int port);
+
 // The probes' shapes, for the profile's reader.
 nlohmann::json probe_shapes(const CalibrationOptions& options);
 
