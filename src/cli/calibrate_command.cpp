@@ -2,6 +2,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <vector>
@@ -34,6 +35,10 @@ void run_calibrate(const CalibrateArgs& args) {
   const int threads = runtime::configure_threads(args.threads);
   train::CalibrationOptions options;
   options.seconds_per_probe = args.seconds;
+  // A quarter of the RAM at most: a 512 MiB Zero 2 W probes 128 MiB.
+  options.aggregation_matrix_bytes =
+      std::min(options.aggregation_matrix_bytes,
+               static_cast<int64_t>(::sysconf(_SC_PHYS_PAGES)) * ::sysconf(_SC_PAGESIZE) / 4);
   utsname system{};
   char host[256] = "";
   ::uname(&system);

@@ -189,8 +189,9 @@ runtime::ComputeRates calibrate(const CalibrationOptions& options,
 nlohmann::json probe_shapes(const CalibrationOptions& o) {
   return {{"gemm", {o.gemm_rows, o.features, o.hidden}},
           {"output_gemm", {o.gemm_rows, o.hidden, o.classes}},
-          {"aggregation",
-           "mean of 10 random rows per output row, " + std::to_string(o.features) + " floats each"},
+          {"aggregation", "mean of 10 random rows per output row, " + std::to_string(o.features) +
+                              " floats each, of a " +
+                              std::to_string(o.aggregation_matrix_bytes >> 20) + " MiB matrix"},
           {"sampling", "fanouts 25,10, batches of 1024, 200 K nodes of degree 50"},
           {"messages", "gloo send and recv of 16 MiB between two ranks on loopback"}};
 }
