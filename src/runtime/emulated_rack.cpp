@@ -92,6 +92,10 @@ EmulatedRack::EmulatedRack(const std::vector<Board>& boards, const std::string& 
     std::ofstream(dir_ / "known_hosts") << "10.213.0.* " << host_key;
     fs::copy_file(dir_ / "client_key.pub", dir_ / "authorized_keys");
     // StrictModes would refuse keys under /tmp; the directory is 0700 instead.
+    // The boards share this machine's /tmp, where PMIx's shared-memory store
+    // (the default) of one board's MPI daemon can collide with another's
+    // ("PMIX ERROR ... dstore_base.c"); its hash store cannot. mpirun's own
+    // environment does not reach the daemons it starts over ssh: sshd sets it.
     std::ofstream(dir_ / "sshd_config") << "Port 22\n"
                                         << "HostKey " << (dir_ / "host_key").string() << "\n"
                                         << "AuthorizedKeysFile " << (dir_ / "authorized_keys").string()
@@ -107,7 +111,8 @@ EmulatedRack::EmulatedRack(const std::vector<Board>& boards, const std::string& 
                                            "UseDNS no\n"
                                            "MaxStartups 64\n"
                                            "MaxSessions 64\n"
-                                           "LogLevel INFO\n";
+                                           "LogLevel INFO\n"
+                                           "SetEnv PMIX_MCA_gds=hash\n";
 
     std::vector<int64_t> rates;
     for (const Board& board : boards_) rates.push_back(board.link_bits_per_second);
