@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <limits>
-#include <vector>
 
 #include "core/error.h"
 
@@ -15,32 +14,6 @@ using torch::autograd::tensor_list;
 
 // Rows per task: enough that a task does real work even for narrow heads.
 int64_t grain_for(int64_t row_width) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, row_width)); }
-
-// The transposed CSR: for each source row, the dst rows of its edges and the
-// edges' ids (counting sort, so a source row's edges keep their order).
-std::tuple<Tensor, Tensor, Tensor> transpose(const Tensor& rowptr, const Tensor& col,
-                                             int64_t num_src) {
-  const int64_t num_dst = rowptr.size(0) - 1;
-  const int64_t* rp = rowptr.data_ptr<int64_t>();
-  const int32_t* cp = col.data_ptr<int32_t>();
-  const int64_t num_edges = rp[num_dst];
-  Tensor t_rowptr = torch::zeros({num_src + 1}, torch::kInt64);
-  Tensor t_dst = torch::empty({num_edges}, torch::kInt32);
-  Tensor t_edge = torch::empty({num_edges}, torch::kInt64);
-  int64_t* trp = t_rowptr.data_ptr<int64_t>();
-  int32_t* tdp = t_dst.data_ptr<int32_t>();
-  int64_t* tep = t_edge.data_ptr<int64_t>();
-  for (int64_t e = 0; e < num_edges; ++e) ++trp[cp[e] + 1];
-  for (int64_t j = 0; j < num_src; ++j) trp[j + 1] += trp[j];
-  std::vector<int64_t> fill(trp, trp + num_src);
-  for (int64_t i = 0; i < num_dst; ++i)
-    for (int64_t e = rp[i]; e < rp[i + 1]; ++e) {
-      const int64_t p = fill[cp[e]]++;
-      tdp[p] = static_cast<int32_t>(i);
-      tep[p] = e;
-    }
-  return {t_rowptr, t_dst, t_edge};
-}
 
 struct AttentionAggregateFunction : torch::autograd::Function<AttentionAggregateFunction> {
   static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& src_score,
@@ -87,10 +60,10 @@ struct AttentionAggregateFunction : torch::autograd::Function<AttentionAggregate
       });
     });
     if (x.requires_grad() || src_score.requires_grad() || dst_score.requires_grad()) {
-      auto [t_rowptr, t_dst, t_edge] = transpose(rowptr, col, x.size(0));
-      ctx->saved_data["t_rowptr"] = t_rowptr;
-      ctx->saved_data["t_dst"] = t_dst;
-      ctx->saved_data["t_edge"] = t_edge;
+      const CsrTranspose t = csr_transpose(rowptr, col, x.size(0));
+      ctx->saved_data["t_rowptr"] = t.rowptr;
+      ctx->saved_data["t_dst"] = t.row;
+      ctx->saved_data["t_edge"] = t.edge;
       ctx->saved_data["alpha"] = alpha;
       ctx->saved_data["slope"] = slope;
       ctx->save_for_backward({x, src_score, dst_score, rowptr, col, keep});

@@ -1,5 +1,7 @@
 #include "nn/csr_aggregate.h"
 
+#include <vector>
+
 #include "core/error.h"
 
 namespace edgegnn::nn {
@@ -53,48 +55,25 @@ Tensor spmm(const Tensor& x, const Tensor& rowptr, const Tensor& col, const Tens
   return out;
 }
 
-// The transposed CSR (num_cols rows) by counting sort, with each edge's weight
-// (1 / row length for `mean`) materialised, since rows of the transpose mix
-// edges of different original rows.
-std::tuple<Tensor, Tensor, Tensor> transpose(const Tensor& rowptr, const Tensor& col,
-                                             const Tensor& weight, bool mean, int64_t num_cols,
-                                             torch::ScalarType dtype) {
-  const int64_t num_rows = rowptr.size(0) - 1;
-  const int64_t* rp = rowptr.data_ptr<int64_t>();
-  const int32_t* cp = col.data_ptr<int32_t>();
-  const int64_t num_edges = rp[num_rows];
-  Tensor t_rowptr = torch::zeros({num_cols + 1}, torch::kInt64);
-  Tensor t_col = torch::empty({num_edges}, torch::kInt32);
-  Tensor t_weight = torch::empty({num_edges}, torch::TensorOptions().dtype(dtype));
-  int64_t* trp = t_rowptr.data_ptr<int64_t>();
-  int32_t* tcp = t_col.data_ptr<int32_t>();
-  for (int64_t e = 0; e < num_edges; ++e) ++trp[cp[e] + 1];
-  for (int64_t j = 0; j < num_cols; ++j) trp[j + 1] += trp[j];
-  std::vector<int64_t> fill(trp, trp + num_cols);
-  AT_DISPATCH_FLOATING_TYPES(dtype, "csr_transpose", [&] {
-    const scalar_t* wp = weight.numel() > 0 ? weight.data_ptr<scalar_t>() : nullptr;
-    scalar_t* twp = t_weight.data_ptr<scalar_t>();
-    for (int64_t i = 0; i < num_rows; ++i) {
-      const scalar_t row_weight = mean ? scalar_t(1) / (rp[i + 1] - rp[i]) : scalar_t(1);
-      for (int64_t e = rp[i]; e < rp[i + 1]; ++e) {
-        const int64_t p = fill[cp[e]]++;
-        tcp[p] = static_cast<int32_t>(i);
-        twp[p] = wp ? wp[e] : row_weight;
-      }
-    }
-  });
-  return {t_rowptr, t_col, t_weight};
+// The transposed CSR's weights: each edge's weight (1 / row length for
+// `mean`) materialised, since rows of the transpose mix edges of different
+// original rows.
+Tensor transposed_weights(const CsrTranspose& t, const Tensor& rowptr, const Tensor& weight,
+                          bool mean, torch::ScalarType dtype) {
+  if (weight.numel() > 0) return weight.index_select(0, t.edge);
+  if (!mean) return torch::ones({t.edge.size(0)}, torch::TensorOptions().dtype(dtype));
+  const Tensor lengths = (rowptr.slice(0, 1) - rowptr.slice(0, 0, -1)).to(dtype);
+  return lengths.reciprocal().index_select(0, t.row.to(torch::kInt64));
 }
 
 struct CsrAggregateFunction : torch::autograd::Function<CsrAggregateFunction> {
   static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& rowptr,
                         const Tensor& col, const Tensor& weight, bool mean) {
     if (x.requires_grad()) {
-      auto [t_rowptr, t_col, t_weight] =
-          transpose(rowptr, col, weight, mean, x.size(0), x.scalar_type());
-      ctx->saved_data["t_rowptr"] = t_rowptr;
-      ctx->saved_data["t_col"] = t_col;
-      ctx->saved_data["t_weight"] = t_weight;
+      const CsrTranspose t = csr_transpose(rowptr, col, x.size(0));
+      ctx->saved_data["t_rowptr"] = t.rowptr;
+      ctx->saved_data["t_col"] = t.row;
+      ctx->saved_data["t_weight"] = transposed_weights(t, rowptr, weight, mean, x.scalar_type());
     }
     return spmm(x, rowptr, col, weight, mean);
   }
@@ -163,6 +142,28 @@ void check_adjacency(const CsrAdjacency& adjacency, Aggregation aggregation) {
 }
 
 }  // namespace
+
+CsrTranspose csr_transpose(const Tensor& rowptr, const Tensor& col, int64_t num_cols) {
+  const int64_t num_rows = rowptr.size(0) - 1;
+  const int64_t* rp = rowptr.data_ptr<int64_t>();
+  const int32_t* cp = col.data_ptr<int32_t>();
+  const int64_t num_edges = rp[num_rows];
+  CsrTranspose t{torch::zeros({num_cols + 1}, torch::kInt64),
+                 torch::empty({num_edges}, torch::kInt32), torch::empty({num_edges}, torch::kInt64)};
+  int64_t* trp = t.rowptr.data_ptr<int64_t>();
+  int32_t* trow = t.row.data_ptr<int32_t>();
+  int64_t* tedge = t.edge.data_ptr<int64_t>();
+  for (int64_t e = 0; e < num_edges; ++e) ++trp[cp[e] + 1];
+  for (int64_t j = 0; j < num_cols; ++j) trp[j + 1] += trp[j];
+  std::vector<int64_t> fill(trp, trp + num_cols);
+  for (int64_t i = 0; i < num_rows; ++i)
+    for (int64_t e = rp[i]; e < rp[i + 1]; ++e) {
+      const int64_t p = fill[cp[e]]++;
+      trow[p] = static_cast<int32_t>(i);
+      tedge[p] = e;
+    }
+  return t;
+}
 
 Tensor csr_aggregate(const Tensor& x, const CsrAdjacency& adjacency, Aggregation aggregation) {
   const Tensor& rowptr = adjacency.rowptr;
