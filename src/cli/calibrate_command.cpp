@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/commands.h"
+#include "comm/gloo_communicator.h"
 #include "core/error.h"
 #include "graph/binary_format.h"
 #include "runtime/board_profile.h"
@@ -30,6 +31,14 @@ void run_calibrate(const CalibrateArgs& args) {
         "--master-port: {} is not a port (1 to 65535)", args.master_port);
   check(!args.listen || !args.peer.empty(),
         "--listen: give --peer HOST too, the board whose link to this one is probed");
+  // A peer that cannot be reached is said before the probes, not after them.
+  if (!args.peer.empty()) {
+    try {
+      comm::local_address_towards(args.peer, args.master_port);
+    } catch (const Error& e) {
+      fail("--peer: {}", e.what());
+    }
+  }
   // The rates at one thread and at all the threads asked for: the planner
   // gives a device on a shared machine its share of the cores.
   const int threads = runtime::configure_threads(args.threads);
