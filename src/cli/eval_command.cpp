@@ -27,6 +27,7 @@ void run_eval(const EvalArgs& args) {
     model_options.hidden = m.at("hidden");
     model_options.num_classes = m.at("num_classes");
     model_options.num_layers = m.at("num_layers");
+    model_options.heads = m.value("heads", 1);
   } catch (const nlohmann::json::exception&) {
     fail("--checkpoint: {} has no usable model description", args.checkpoint);
   }
@@ -37,6 +38,8 @@ void run_eval(const EvalArgs& args) {
         "--checkpoint: model expects {} features and {} classes, dataset '{}' has {} and {}",
         model_options.in_features, model_options.num_classes, g.name, g.num_features,
         g.num_classes);
+  // As the run trained (GCN's and GAT's defaults scale rows to sum 1).
+  if (meta.value("normalize_features", false) && g.has_features) graph::row_normalize_features(g);
   train::compress_features(g, feature_dtype);
   nn::GnnModel model(model_options);
   runtime::load_checkpoint(args.checkpoint, *model, /*optimizer=*/nullptr);

@@ -35,20 +35,32 @@ void add_dataset_flags(CLI::App* cmd, DatasetArgs& data) {
 
 // --model gcn without further flags trains as the GCN paper (Kipf & Welling):
 // full batch, row-normalised features, 16 hidden, dropout 0.5 on input and
-// hidden, weight decay 5e-4 on the first layer only, 200 epochs. Flags given
+// hidden, weight decay 5e-4 on the first layer only, 200 epochs. --model gat
+// trains as PyG's examples/gat.py (the GAT paper's Cora settings): full
+// batch, row-normalised features, 8 heads of 8, dropout 0.6 on input, hidden
+// and attention, lr 0.005, weight decay 5e-4, 200 epochs. Flags given
 // explicitly win.
 void apply_model_defaults(CLI::App* cmd, TrainArgs& args) {
+  using edgegnn::nn::ModelKind;
   auto& o = args.options;
   o.model.kind = edgegnn::nn::parse_model_kind(args.model);
-  if (o.model.kind != edgegnn::nn::ModelKind::kGcn) return;
+  if (o.model.kind == ModelKind::kSage) return;
   auto unset = [&](const char* flag) { return cmd->count(flag) == 0; };
-  if (unset("--hidden")) o.model.hidden = 16;
-  if (unset("--input-dropout")) o.model.input_dropout = 0.5;
+  const bool gat = o.model.kind == ModelKind::kGat;
+  if (unset("--hidden")) o.model.hidden = gat ? 8 : 16;
+  if (unset("--input-dropout")) o.model.input_dropout = gat ? 0.6 : 0.5;
   if (unset("--weight-decay")) o.weight_decay = 5e-4;
-  if (unset("--weight-decay-layers")) args.weight_decay_layers = "first";
   if (unset("--epochs")) o.epochs = 200;
   if (unset("--normalize-features")) o.normalize_features = true;
   if (unset("--full-batch") && unset("--batch-size") && unset("--fanouts")) o.full_batch = true;
+  if (!gat) {
+    if (unset("--weight-decay-layers")) args.weight_decay_layers = "first";
+    return;
+  }
+  if (unset("--heads")) o.model.heads = 8;
+  if (unset("--dropout")) o.model.dropout = 0.6;
+  if (unset("--attention-dropout")) o.model.attention_dropout = 0.6;
+  if (unset("--lr")) o.lr = 0.005;
 }
 
 void add_train_flags(CLI::App* cmd, TrainArgs& args) {
@@ -57,23 +69,31 @@ void add_train_flags(CLI::App* cmd, TrainArgs& args) {
                   "cora | citeseer | pubmed | reddit | npz | edgegnn | synthetic-<preset>")
       ->required();
   cmd->add_option("--root", o.root, "where the dataset's files are (not for synthetic-*)");
-  cmd->add_option("--model", args.model, "sage | gcn")->default_val("sage");
+  cmd->add_option("--model", args.model, "sage | gcn | gat")->default_val("sage");
   cmd->add_option("--layers", o.model.num_layers, "layers")->default_val(2);
-  cmd->add_option("--hidden", o.model.hidden, "hidden width (gcn: 16)")->default_val(256);
+  cmd->add_option("--hidden", o.model.hidden, "hidden width (gcn: 16; gat: 8 per head)")
+      ->default_val(256);
+  cmd->add_option("--heads", o.model.heads, "gat: attention heads of each hidden layer (8)")
+      ->default_val(1);
   cmd->add_option("--fanouts", o.fanouts, "neighbours sampled per hop from the seeds, -1 = all")
       ->delimiter(',')
       ->default_str("25,10");
   cmd->add_option("--batch-size", o.batch_size, "seed nodes per mini-batch")->default_val(1024);
   cmd->add_flag("--full-batch,!--mini-batch", o.full_batch,
-                "one step per epoch on the whole graph (gcn: default)");
+                "one step per epoch on the whole graph (gcn, gat: default)");
   cmd->add_flag("--normalize-features,!--raw-features", o.normalize_features,
-                "scale feature rows to sum 1 (gcn: default)");
-  cmd->add_option("--epochs", o.epochs, "epochs (gcn: 200)")->default_val(10);
-  cmd->add_option("--lr", o.lr, "Adam learning rate")->default_val(0.01);
-  cmd->add_option("--dropout", o.model.dropout, "dropout after hidden layers")->default_val(0.5);
-  cmd->add_option("--input-dropout", o.model.input_dropout, "dropout on input features (gcn: 0.5)")
+                "scale feature rows to sum 1 (gcn, gat: default)");
+  cmd->add_option("--epochs", o.epochs, "epochs (gcn, gat: 200)")->default_val(10);
+  cmd->add_option("--lr", o.lr, "Adam learning rate (gat: 0.005)")->default_val(0.01);
+  cmd->add_option("--dropout", o.model.dropout, "dropout after hidden layers (gat: 0.6)")
+      ->default_val(0.5);
+  cmd->add_option("--input-dropout", o.model.input_dropout,
+                  "dropout on input features (gcn: 0.5, gat: 0.6)")
       ->default_val(0.0);
-  cmd->add_option("--weight-decay", o.weight_decay, "Adam weight decay (gcn: 5e-4)")
+  cmd->add_option("--attention-dropout", o.model.attention_dropout,
+                  "gat: dropout on attention coefficients (0.6)")
+      ->default_val(0.0);
+  cmd->add_option("--weight-decay", o.weight_decay, "Adam weight decay (gcn, gat: 5e-4)")
       ->default_val(0.0);
   cmd->add_option("--weight-decay-layers", args.weight_decay_layers, "all | first (gcn: first)")
       ->check(CLI::IsMember({"all", "first"}))

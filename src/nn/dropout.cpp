@@ -122,4 +122,9 @@ Tensor dropout_features(const Tensor& x, double p, Tensor out) {
   return out;
 }
 
+Tensor dropout_mask(at::IntArrayRef sizes, double p) {
+  Tensor ones = torch::ones(sizes);
+  return dropout_features(ones, p, ones);
+}
+
 }  // namespace edgegnn::nn

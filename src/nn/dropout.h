@@ -25,6 +25,10 @@ torch::Tensor relu_dropout(const torch::Tensor& h, double p);
 // and returned. x: contiguous float32. p = 0: x.
 torch::Tensor dropout_features(const torch::Tensor& x, double p, torch::Tensor out = {});
 
+// A dropout mask of `sizes`, float32: 1 / (1 - p) where kept, else 0; for
+// dropout that needs a gradient through other ops (ELU's, attention's).
+torch::Tensor dropout_mask(at::IntArrayRef sizes, double p);
+
 // Whether element `index` of the call with `key` is kept at keep threshold
 // `drop_below` (p * 65536): the generator both functions use, for tests.
 bool dropout_keeps(uint64_t key, int64_t index, uint32_t drop_below);

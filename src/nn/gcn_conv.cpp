@@ -33,6 +33,10 @@ torch::Tensor GCNConvImpl::forward(const FeatureMatrix& x, const LayerGraph& gra
 
 torch::Tensor GCNConvImpl::message(const torch::Tensor& x) { return lin_(x); }
 
+torch::Tensor GCNConvImpl::aggregate(const torch::Tensor& messages, const LayerGraph& graph) {
+  return csr_aggregate(messages, graph.adjacency, Aggregation::kSum);
+}
+
 torch::Tensor GCNConvImpl::root(const torch::Tensor&) { return {}; }
 
 torch::Tensor GCNConvImpl::update(const torch::Tensor& aggregated, const torch::Tensor&) {

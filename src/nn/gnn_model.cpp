@@ -2,25 +2,36 @@
 
 #include "core/error.h"
 #include "nn/dropout.h"
+#include "nn/gat_conv.h"
 #include "nn/gcn_conv.h"
 #include "nn/sage_conv.h"
 
 namespace edgegnn::nn {
 
 GnnModelImpl::GnnModelImpl(const ModelOptions& options) : options_(options) {
-  check(options.num_layers >= 1, "--layers: {} is not a positive layer count", options.num_layers);
-  check(options.hidden >= 1, "--hidden: {} is not a positive width", options.hidden);
-  check(options.dropout >= 0 && options.dropout < 1, "--dropout: {} is not in [0, 1)",
-        options.dropout);
+  validate(options);
   module_list_ = register_module("convs", torch::nn::ModuleList());
   for (int l = 0; l < options.num_layers; ++l) {
-    const int64_t in = l == 0 ? options.in_features : options.hidden;
-    const int64_t out = l + 1 == options.num_layers ? options.num_classes : options.hidden;
+    const bool last = l + 1 == options.num_layers;
+    const int64_t in = l == 0 ? options.in_features : options.hidden_width();
+    const int64_t out = last ? options.num_classes : options.hidden;
     std::shared_ptr<GraphConv> conv;
-    if (options.kind == ModelKind::kSage)
-      conv = SAGEConv(in, out).ptr();
-    else
-      conv = GCNConv(in, out).ptr();
+    switch (options.kind) {
+      case ModelKind::kSage:
+        conv = SAGEConv(in, out).ptr();
+        break;
+      case ModelKind::kGcn:
+        conv = GCNConv(in, out).ptr();
+        break;
+      case ModelKind::kGat:
+        // As PyG's examples/gat.py: hidden heads concatenated, one output head.
+        conv = GATConv(in, out,
+                       GATOptions{.heads = last ? 1 : options.heads,
+                                  .concat = !last,
+                                  .attention_dropout = options.attention_dropout})
+                   .ptr();
+        break;
+    }
     module_list_->push_back(conv);
     convs_.push_back(conv);
   }
@@ -28,7 +39,22 @@ GnnModelImpl::GnnModelImpl(const ModelOptions& options) : options_(options) {
 
 torch::Tensor GnnModelImpl::activate(int l, const torch::Tensor& h) {
   if (l + 1 == num_layers()) return h;
+  if (options_.kind == ModelKind::kGat) {
+    const torch::Tensor elu = torch::elu(h);
+    return is_training() && options_.dropout > 0 ? elu * dropout_mask(h.sizes(), options_.dropout)
+                                                 : elu;
+  }
   return is_training() ? relu_dropout(h, options_.dropout) : torch::relu(h);
+}
+
+std::vector<std::pair<std::string, std::string>> GnnModelImpl::pyg_aliases() const {
+  std::vector<std::pair<std::string, std::string>> aliases;
+  for (size_t l = 0; l < convs_.size(); ++l) {
+    const std::string prefix = "convs." + std::to_string(l) + ".";
+    for (const auto& [alias, name] : convs_[l]->pyg_aliases())
+      aliases.emplace_back(prefix + alias, prefix + name);
+  }
+  return aliases;
 }
 
 torch::Tensor GnnModelImpl::forward_layer(int l, const FeatureMatrix& x, const LayerGraph& graph) {

@@ -1,18 +1,19 @@
-// GnnModel: a stack of GraphConv layers with ReLU and dropout between them,
-// ending in log-softmax over classes — reddit.py's SAGE and the GCN paper's
-// model. Parameters are named as in PyG (convs.0.lin_l.weight, ...), so a state
-// dict saved by edgegnn loads into the PyG model.
+// GnnModel: a stack of GraphConv layers with ReLU (GAT: ELU) and dropout
+// between them, ending in log-softmax over classes — reddit.py's SAGE, the GCN
+// paper's model and PyG's examples/gat.py. Parameters are named as in PyG (convs.0.lin_l.weight,
+// ...), so a state dict saved by edgegnn loads into the PyG model.
 //
 // forward() runs a sampled mini-batch (one LayerGraph per layer, input layer
 // first) or a full batch; forward_layer() runs one layer for layer-wise
 // inference over node chunks.
 #pragma once
 
+#include <torch/torch.h>
+
 #include <memory>
 #include <string>
+#include <utility>
 #include <vector>
-
-#include <torch/torch.h>
 
 #include "nn/graph_conv.h"
 #include "nn/model_options.h"
@@ -29,9 +30,11 @@ class GnnModelImpl : public torch::nn::Module {
   // Layer `l` alone, with the activation that follows it (none after the last;
   // dropout only in training mode).
   torch::Tensor forward_layer(int l, const FeatureMatrix& x, const LayerGraph& graph);
-  // The activation (ReLU, dropout in training) after layer `l`'s raw output.
+  // The activation (ReLU or ELU, dropout in training) after layer `l`'s raw output.
   torch::Tensor activate(int l, const torch::Tensor& h);
   GraphConv& conv(int l) { return *convs_[l]; }
+  // Further names of parameters in PyG's state dict, as (alias, name).
+  std::vector<std::pair<std::string, std::string>> pyg_aliases() const;
 
   int num_layers() const { return static_cast<int>(convs_.size()); }
   Normalization normalization() const { return convs_.front()->normalization(); }

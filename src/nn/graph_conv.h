@@ -1,12 +1,16 @@
 // GraphConv: the interface every message-passing layer implements, so a model
-// stacks SAGEConv, GCNConv (and later GATConv) alike.
+// stacks SAGEConv, GCNConv and GATConv alike.
 //
-// Every layer here is update(aggregate_j message(x_j), root(x_i)) with linear
+// Every layer here is update(aggregate(message(x)), root(x_i)) with per-node
 // message() and root(): layer-wise inference uses that to apply them once per
 // node and aggregate the narrower rows chunk by chunk.
 #pragma once
 
 #include <torch/torch.h>
+
+#include <string>
+#include <utility>
+#include <vector>
 
 #include "nn/layer_graph.h"
 
@@ -19,9 +23,15 @@ class GraphConv : public torch::nn::Module {
   virtual torch::Tensor forward(const FeatureMatrix& x, const LayerGraph& graph) = 0;
   // What adjacency the layer expects its LayerGraph to carry.
   virtual Normalization normalization() const = 0;
-  virtual Aggregation aggregation() const = 0;
-  // The per-node linear map applied before aggregation: (rows, in) -> (rows, out).
+  // Whether aggregation needs every source row transformed (attention does),
+  // so layer-wise inference always aggregates messages, never raw inputs.
+  virtual bool transforms_every_source() const { return false; }
+  // The per-node map applied before aggregation: (rows, in) -> (rows, out) for
+  // SAGE and GCN, wider where aggregation needs more per node (GAT's scores).
   virtual torch::Tensor message(const torch::Tensor& x) = 0;
+  // Messages (the input's rows, as message() gives them) aggregated per dst
+  // row of `graph`: (graph.num_dst, out) before update().
+  virtual torch::Tensor aggregate(const torch::Tensor& messages, const LayerGraph& graph) = 0;
   // The per-node linear map of a node's own row: (rows, in) -> (rows, out), or
   // an undefined tensor for layers without a root term.
   virtual torch::Tensor root(const torch::Tensor& x) = 0;
@@ -30,6 +40,9 @@ class GraphConv : public torch::nn::Module {
   virtual torch::Tensor update(const torch::Tensor& aggregated, const torch::Tensor& root_term) = 0;
   virtual int64_t in_features() const = 0;
   virtual int64_t out_features() const = 0;
+  // Further names PyG's state dict gives to a parameter (its modules shared
+  // under two names), as (alias, parameter name).
+  virtual std::vector<std::pair<std::string, std::string>> pyg_aliases() const { return {}; }
 };
 
 }  // namespace edgegnn::nn

@@ -9,7 +9,12 @@
 //    never materialises the gathered input of all sampled nodes (135 K x 602
 //    floats per Reddit batch); only the dst rows are gathered.
 //
-// For GCN the adjacency also carries self-loops and D^-1/2 (A+I) D^-1/2 weights,
+// A layer that transforms every source row (GAT) reads a sampled block's
+// sources gathered, not global: `src_rows` names the dst nodes, then the
+// other sources its edges read, and the columns index them.
+//
+// For GAT the adjacency carries self-loops (given ones dropped, one added per
+// row), unweighted. For GCN it also carries self-loops and D^-1/2 (A+I) D^-1/2 weights,
 // with degrees from the full graph (existing self-loops counted once, as PyG's
 // add_remaining_self_loops does), so sampled training and full-neighbour
 // inference normalise alike.
@@ -27,7 +32,9 @@
 
 namespace edgegnn::nn {
 
-enum class Normalization { kNone, kGcn };
+// The adjacency a layer reads: as sampled, GCN's normalised with self-loops,
+// or with self-loops alone (GAT).
+enum class Normalization { kNone, kGcn, kSelfLoops };
 
 struct LayerGraph {
   CsrAdjacency adjacency;
@@ -36,6 +43,9 @@ struct LayerGraph {
   // else the num_dst rows from `dst_begin` on.
   torch::Tensor dst_rows;
   int64_t dst_begin = 0;
+  // When defined (int64): the columns index these rows of the input, the
+  // first num_dst of them the dst nodes.
+  torch::Tensor src_rows;
 
   // The dst rows of `x`, widened to float32 if compressed.
   torch::Tensor dst_input(const FeatureMatrix& x) const {
@@ -43,7 +53,8 @@ struct LayerGraph {
   }
 };
 
-// The layer graph of a sampled block. `global_input`: columns become global ids.
+// The layer graph of a sampled block. `global_input`: columns become global ids
+// (gathered sources for kSelfLoops, see above).
 // Otherwise columns are the block's local src indices, and the dst rows are
 // the first num_dst rows of the input, unless `dst_input_rows` gives the input
 // row of each dst node (an input laid out otherwise, e.g. gathered from
@@ -54,8 +65,10 @@ LayerGraph block_layer_graph(const sample::Block& block, bool global_input,
 
 // Points a local-input layer graph at an input laid out otherwise: src i of
 // its block is row input_rows[i] of the input (partition training's first
-// layer, reading rows where the feature fetcher left them).
-void relocate_input(LayerGraph& graph, std::span<const int32_t> input_rows);
+// layer, reading rows where the feature fetcher left them). For kSelfLoops,
+// the sources are gathered from there (src_rows) instead.
+void relocate_input(LayerGraph& graph, std::span<const int32_t> input_rows,
+                    Normalization normalization);
 
 // Full neighbourhoods of nodes [begin, end) of `graph`, global input (for
 // full-batch training and layer-wise inference).

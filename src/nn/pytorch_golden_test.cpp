@@ -82,9 +82,63 @@ outputs.update({'grad.' + k: v.grad for k, v in params.items()})
 torch.save(outputs, outputs_path)
 )py";
 
-// Loads model.pt with torch.load into modules laid out as PyG's GraphSAGE or
-// GCN, then prints each entry as "param <name> <shape, 4x5> <values>".
-// argv: sage|gcn model.pt in_features hidden num_classes.
+// PyG's GATConv (self-loops, concatenated or averaged heads) and examples/gat.py's
+// forward (ELU between layers; no dropout) on a sampled batch, in plain torch
+// ops. argv: heads inputs.pt outputs.pt; hidden layers have `heads` heads,
+// the output layer one. Writes what kSageReference writes.
+constexpr const char* kGatReference = R"py(
+import sys
+
+import torch
+import torch.nn.functional as F
+
+
+def gat_conv(x, rowptr, col, params, prefix, heads, concat):
+    # PyG on a bipartite block: x_dst = x[:num_dst], given self-loops removed
+    # and one added per dst row; softmax over each dst row's edges, per head.
+    num_dst = rowptr.numel() - 1
+    dst = torch.repeat_interleave(torch.arange(num_dst), rowptr.diff())
+    src = col.long()
+    keep = src != dst
+    loops = torch.arange(num_dst)
+    src, dst = torch.cat([src[keep], loops]), torch.cat([dst[keep], loops])
+    h = F.linear(x, params[prefix + 'lin_src.weight']).view(x.size(0), heads, -1)
+    score_src = (h * params[prefix + 'att_src']).sum(-1)
+    score_dst = (h[:num_dst] * params[prefix + 'att_dst']).sum(-1)
+    logit = F.leaky_relu(score_src[src] + score_dst[dst], 0.2)
+    index = dst.unsqueeze(1).expand(-1, heads)
+    largest = torch.full((num_dst, heads), -float('inf')).scatter_reduce(0, index, logit, 'amax')
+    weight = (logit - largest[dst]).exp()
+    alpha = weight / torch.zeros(num_dst, heads).index_add_(0, dst, weight)[dst]
+    out = torch.zeros(num_dst, heads, h.size(2)).index_add_(0, dst, alpha.unsqueeze(-1) * h[src])
+    out = out.reshape(num_dst, -1) if concat else out.mean(1)
+    return out + params[prefix + 'bias']
+
+
+heads, inputs_path, outputs_path = int(sys.argv[1]), sys.argv[2], sys.argv[3]
+inputs = torch.load(inputs_path)
+x = inputs['x'].requires_grad_()
+params = {k[len('param.'):]: v.requires_grad_()
+          for k, v in inputs.items() if k.startswith('param.')}
+num_layers = sum(k.endswith('.rowptr') for k in inputs)
+h = x.index_select(0, inputs['input_ids'])
+for l in range(num_layers):
+    last = l == num_layers - 1
+    h = gat_conv(h, inputs[f'block{l}.rowptr'], inputs[f'block{l}.col'], params,
+                 f'convs.{l}.', 1 if last else heads, not last)
+    if not last:
+        h = F.elu(h)
+out = F.log_softmax(h, dim=-1)
+F.nll_loss(out, inputs['labels']).backward()
+outputs = {'out': out.detach(), 'grad.x': x.grad}
+outputs.update({'grad.' + k: v.grad for k, v in params.items()})
+torch.save(outputs, outputs_path)
+)py";
+
+// Loads model.pt with torch.load into modules laid out as PyG's GraphSAGE,
+// GCN or GAT (two heads per hidden layer, one averaged at the output), then
+// prints each entry as "param <name> <shape, 4x5> <values>".
+// argv: sage|gcn|gat model.pt in_features hidden num_classes.
 constexpr const char* kLoadCheckpoint = R"py(
 import sys
 
@@ -105,11 +159,28 @@ class GCNConv(torch.nn.Module):  # PyG: lin has no bias, the layer owns one
         self.bias = torch.nn.Parameter(torch.empty(out_channels))
 
 
+class GATConv(torch.nn.Module):  # PyG: lin_dst is lin_src, named twice
+    def __init__(self, in_channels, out_channels, heads, concat):
+        super().__init__()
+        self.lin_src = torch.nn.Linear(in_channels, heads * out_channels, bias=False)
+        self.lin_dst = self.lin_src
+        self.att_src = torch.nn.Parameter(torch.empty(1, heads, out_channels))
+        self.att_dst = torch.nn.Parameter(torch.empty(1, heads, out_channels))
+        self.bias = torch.nn.Parameter(torch.empty(heads * out_channels if concat else out_channels))
+
+
 kind, path = sys.argv[1:3]
 sizes = [int(s) for s in sys.argv[3:]]
-conv = {'sage': SAGEConv, 'gcn': GCNConv}[kind]
 model = torch.nn.Module()
-model.convs = torch.nn.ModuleList(conv(i, o) for i, o in zip(sizes, sizes[1:]))
+if kind == 'gat':
+    ins = [sizes[0]] + [2 * s for s in sizes[1:-1]]
+    last = len(ins) - 1
+    model.convs = torch.nn.ModuleList(
+        GATConv(i, o, 1 if k == last else 2, k != last)
+        for k, (i, o) in enumerate(zip(ins, sizes[1:])))
+else:
+    conv = {'sage': SAGEConv, 'gcn': GCNConv}[kind]
+    model.convs = torch.nn.ModuleList(conv(i, o) for i, o in zip(sizes, sizes[1:]))
 
 state_dict = torch.load(path)
 assert isinstance(state_dict, dict), f'model.pt holds a {type(state_dict)}, not a dict'
@@ -271,16 +342,57 @@ TEST_F(PyTorchGolden, TwoLayerSageModelMatchesRedditPyOutputAndGradients) {
   expect_matches_python(load_tensors(dir_ / "outputs.pt"), out, x, *model);
 }
 
+TEST_F(PyTorchGolden, TwoLayerGatModelMatchesPyGGatOutputAndGradients) {
+  graph::Graph g = random_graph(/*seed=*/2);
+  sample::NeighborSampler sampler(g, {/*fanouts=*/{3, 2}, /*seed=*/2, /*num_threads=*/1});
+  sample::Batch batch = sampler.sample(kSeeds, /*batch_key=*/0);
+  torch::manual_seed(2);
+  nn::GnnModel model(nn::ModelOptions{.kind = nn::ModelKind::kGat,
+                                      .in_features = 5,
+                                      .hidden = 3,
+                                      .num_classes = 3,
+                                      .num_layers = 2,
+                                      .dropout = 0,
+                                      .heads = 2});
+  {
+    torch::NoGradGuard no_grad;  // biases start at zero: make them seen
+    for (auto& p : model->named_parameters())
+      if (p.key().ends_with("bias")) p.value().normal_();
+  }
+  Tensor x = torch::randn({g.num_nodes, 5}).requires_grad_();
+  Tensor labels = torch::randint(/*high=*/3, {static_cast<int64_t>(kSeeds.size())}, torch::kInt64);
+  TensorMap inputs{
+      {"x", x.detach()}, {"labels", labels}, {"input_ids", ids_tensor(batch.input_ids())}};
+  for (int l = 0; l < 2; ++l) add_block(inputs, l, batch.blocks[l]);
+  add_parameters(inputs, *model);
+  save_tensors(dir_ / "inputs.pt", inputs);
+
+  // As training runs it: the first layer gathers its sources from the global matrix.
+  Tensor out = model->forward(x, train::batch_layer_graphs(batch, model->normalization(), g));
+  torch::nll_loss(out, labels).backward();
+
+  std::string output;
+  const std::string files = (dir_ / "inputs.pt").string() + " " + (dir_ / "outputs.pt").string();
+  ASSERT_EQ(run_python(kGatReference, "2 " + files, &output), 0) << output;
+  expect_matches_python(load_tensors(dir_ / "outputs.pt"), out, x, *model);
+}
+
 TEST_F(PyTorchGolden, CheckpointModelLoadsIntoPyGModulesWithSameValues) {
-  for (const std::string kind : {"sage", "gcn"}) {
+  for (const std::string kind : {"sage", "gcn", "gat"}) {
     SCOPED_TRACE(kind);
     train::TrainOptions options;
-    options.model = {
-        .kind = nn::parse_model_kind(kind), .in_features = 5, .hidden = 4, .num_classes = 3, .num_layers = 2};
+    options.model = {.kind = nn::parse_model_kind(kind),
+                     .in_features = 5,
+                     .hidden = 4,
+                     .num_classes = 3,
+                     .num_layers = 2,
+                     .heads = kind == "gat" ? 2 : 1};
     train::TrainingState state = train::make_training_state(options);
     const fs::path checkpoint = dir_ / kind;
+    const auto aliases = state.model->pyg_aliases();
+    EXPECT_EQ(aliases.size(), kind == "gat" ? 2u : 0u);
     runtime::save_checkpoint(checkpoint, *state.model, *state.optimizer,
-                             /*meta=*/nlohmann::json::object());
+                             /*meta=*/nlohmann::json::object(), aliases);
 
     std::string output;
     const std::string args = kind + " " + (checkpoint / "model.pt").string() + " 5 4 3";
@@ -293,7 +405,8 @@ TEST_F(PyTorchGolden, CheckpointModelLoadsIntoPyGModulesWithSameValues) {
       if (fields >> tag >> name && tag == "param") std::getline(fields >> std::ws, printed[name]);
     }
     const auto parameters = state.model->named_parameters();
-    EXPECT_EQ(printed.size(), parameters.size()) << output;
+    EXPECT_EQ(printed.size(), parameters.size() + aliases.size()) << output;
+    for (const auto& [alias, name] : aliases) EXPECT_EQ(printed[alias], printed[name]) << alias;
     for (const auto& p : parameters) {
       ASSERT_TRUE(printed.count(p.key())) << "Python printed no '" << p.key() << "':\n" << output;
       std::istringstream fields(printed[p.key()]);

@@ -24,6 +24,10 @@ torch::Tensor SAGEConvImpl::message(const torch::Tensor& x) {
   return torch::matmul(x, lin_l_->weight.t());
 }
 
+torch::Tensor SAGEConvImpl::aggregate(const torch::Tensor& messages, const LayerGraph& graph) {
+  return csr_aggregate(messages, graph.adjacency, Aggregation::kMean);
+}
+
 torch::Tensor SAGEConvImpl::root(const torch::Tensor& x) { return lin_r_(x); }
 
 torch::Tensor SAGEConvImpl::update(const torch::Tensor& aggregated, const torch::Tensor& root_term) {

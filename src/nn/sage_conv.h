@@ -19,8 +19,8 @@ class SAGEConvImpl : public GraphConv {
   SAGEConvImpl(int64_t in_features, int64_t out_features);
   torch::Tensor forward(const FeatureMatrix& x, const LayerGraph& graph) override;
   Normalization normalization() const override { return Normalization::kNone; }
-  Aggregation aggregation() const override { return Aggregation::kMean; }
   torch::Tensor message(const torch::Tensor& x) override;
+  torch::Tensor aggregate(const torch::Tensor& messages, const LayerGraph& graph) override;
   torch::Tensor root(const torch::Tensor& x) override;
   torch::Tensor update(const torch::Tensor& aggregated, const torch::Tensor& root_term) override;
   int64_t in_features() const override { return in_features_; }

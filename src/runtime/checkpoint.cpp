@@ -68,7 +68,8 @@ torch::serialize::InputArchive open_archive(const fs::path& dir) {
 }  // namespace
 
 void save_checkpoint(const fs::path& dir, const torch::nn::Module& model,
-                     torch::optim::Optimizer& optimizer, const nlohmann::json& meta) {
+                     torch::optim::Optimizer& optimizer, const nlohmann::json& meta,
+                     const std::vector<std::pair<std::string, std::string>>& aliases) {
   std::error_code ec;
   fs::create_directories(dir, ec);
   check(!ec, "--checkpoint: cannot create {}: {}", dir.string(), ec.message());
@@ -82,6 +83,7 @@ void save_checkpoint(const fs::path& dir, const torch::nn::Module& model,
     archive.write("model." + item.key(), item.value());
     state_dict.insert(item.key(), item.value().detach());
   }
+  for (const auto& [alias, name] : aliases) state_dict.insert(alias, state_dict.at(name));
   torch::serialize::OutputArchive optimizer_archive;
   optimizer.save(optimizer_archive);
   archive.write("optimizer", optimizer_archive);

@@ -13,18 +13,24 @@
 // no checkpoint of this version) are Errors naming the file.
 #pragma once
 
-#include <filesystem>
-
-#include <nlohmann/json.hpp>
 #include <torch/torch.h>
+
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <utility>
+#include <vector>
 
 namespace edgegnn::runtime {
 
 inline constexpr const char* kCheckpointMagic = "edgegnn-checkpoint";
 inline constexpr int kCheckpointVersion = 1;
 
+// `aliases`: further names model.pt gives a parameter, as (alias, name), so
+// it loads into modules that share one under two names (PyG's GATConv).
 void save_checkpoint(const std::filesystem::path& dir, const torch::nn::Module& model,
-                     torch::optim::Optimizer& optimizer, const nlohmann::json& meta);
+                     torch::optim::Optimizer& optimizer, const nlohmann::json& meta,
+                     const std::vector<std::pair<std::string, std::string>>& aliases = {});
 
 // The description saved with the checkpoint in `dir`; checks magic and version.
 nlohmann::json read_checkpoint_meta(const std::filesystem::path& dir);

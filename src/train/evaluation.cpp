@@ -7,11 +7,12 @@ namespace {
 
 // See the header: when a layer transforms its rows before aggregating them.
 bool projects_first(nn::GraphConv& conv, int layer, const MemoryLevers& levers) {
-  return conv.out_features() < conv.in_features() && (layer > 0 || levers.eval_project_first);
+  return conv.transforms_every_source() ||
+         (conv.out_features() < conv.in_features() && (layer > 0 || levers.eval_project_first));
 }
 
 bool takes_projected_input(nn::GraphConv& conv) {
-  return 2 * conv.out_features() < conv.in_features();
+  return conv.transforms_every_source() || 2 * conv.out_features() < conv.in_features();
 }
 
 // A layer's input on this rank: its rows, or (projected by the layer before)
@@ -73,8 +74,7 @@ torch::Tensor evaluate_layerwise(nn::GnnModel& model, const nn::FeatureMatrix& f
                   ? in.rows.map_rows([&](const torch::Tensor& x) { return conv.root(x); }, begin,
                                      count)
                   : torch::Tensor();
-          h = conv.update(nn::csr_aggregate(table.widen(), graph.adjacency, conv.aggregation()),
-                          root_term);
+          h = conv.update(conv.aggregate(table.widen(), graph), root_term);
         } else {
           h = conv.forward(table, graph);
         }

@@ -10,7 +10,8 @@
 //    message once and aggregates the narrower messages (Reddit's first layer:
 //    256 floats per edge, not 602); the first layer does so only with
 //    --eval-order project-first, else it aggregates its input a chunk at a
-//    time and never holds a table of every node's messages;
+//    time and never holds a table of every node's messages; a layer whose
+//    aggregation needs every source transformed (GAT) always projects;
 //  - a later layer whose messages are at most half its input's width takes
 //    them, and its root terms, straight from the previous layer's chunks, so
 //    its wide input is never held for all rows.

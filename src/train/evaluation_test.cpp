@@ -22,9 +22,14 @@ graph::Graph tiny() {
   return graph::generate_synthetic(graph::synthetic_preset("tiny"), {/*seed=*/2});
 }
 
+// GAT: two heads of `hidden` / 2.
 TrainingState model_for(const graph::Graph& g, const std::string& kind, int64_t hidden) {
   TrainOptions o;
   o.model = {nn::parse_model_kind(kind), g.num_features, hidden, g.num_classes, /*num_layers=*/2};
+  if (o.model.kind == nn::ModelKind::kGat) {
+    o.model.heads = 2;
+    o.model.hidden = hidden / 2;
+  }
   return make_training_state(o);
 }
 
@@ -76,6 +81,11 @@ TEST(LayerwiseEvaluation, GcnInChunksMatchesOneFullForward) {
   expect_whole_graph_matches("gcn", /*hidden=*/32);
 }
 
+TEST(LayerwiseEvaluation, GatInChunksMatchesOneFullForward) {
+  expect_whole_graph_matches("gat", /*hidden=*/12);
+  expect_whole_graph_matches("gat", /*hidden=*/32);
+}
+
 // The same evaluator over a partition's halo exchange (2 parts, each rank its
 // own nodes' rows) and over a pipeline's stream (sampler / features+layer1 /
 // layer2+loss, the loss's rank ending with every node's rows) gives the rows
@@ -93,19 +103,20 @@ TEST(LayerwiseEvaluation, HaloExchangeAndPipelineStreamMatchOneFullForward) {
   std::vector<int64_t> original(g.num_nodes);
   const std::vector<int32_t> new_ids = partition::range_ids(node_part, 2);
   for (int64_t v = 0; v < g.num_nodes; ++v) original[new_ids[v]] = v;
-  for (int64_t hidden : {12, 32}) {
-    TrainingState state = model_for(g, "sage", hidden);
+  for (const auto& [kind, hidden] :
+       {std::pair{"sage", 12}, std::pair{"sage", 32}, std::pair{"gat", 12}}) {
+    TrainingState state = model_for(g, kind, hidden);
     const torch::Tensor full = full_forward(state.model, g);
     // One model per rank, made here: seeding torch's generator is not thread-safe.
     std::vector<TrainingState> models;
-    for (int r = 0; r < 3; ++r) models.push_back(model_for(g, "sage", hidden));
-    const std::string what = "hidden " + std::to_string(hidden);
+    for (int r = 0; r < 3; ++r) models.push_back(model_for(g, kind, hidden));
+    const std::string what = std::string(kind) + " hidden " + std::to_string(hidden);
     for (bool project_first : {true, false}) {
       const MemoryLevers levers{/*eval_chunk_nodes=*/29, project_first};
       on_ranks(2, [&](int rank, comm::Communicator& comm) {
         partition::Partition part = partition::open_partition(dir, {.part = rank, .num_ranks = 2, .expected = {}, .graph = {}});
         PartView view{part.graph, part.graph.global_ids.span(), part.book.offsets};
-        HaloRows rows(view, comm);
+        HaloRows rows(view, comm, models[rank].model->normalization());
         const torch::Tensor outputs =
             evaluate_layerwise(models[rank].model, borrow_features(part.graph), rows, levers);
         std::vector<int64_t> ids;

@@ -51,11 +51,19 @@ class PartBatches : public BatchSource {
  public:
   PartBatches(const PartView& view, const DistributedSampler& sampler, FeatureFetcher& fetcher,
               comm::Communicator& loader_comm, std::vector<int32_t> order,
-              const std::vector<int64_t>& train_counts, int64_t num_steps, int64_t epoch,
-              int depth, bool input_in_place)
-      : view_(view), sampler_(sampler), fetcher_(fetcher), loader_comm_(loader_comm),
-        order_(std::move(order)), train_counts_(train_counts), num_steps_(num_steps),
-        epoch_(epoch), ahead_(depth > 0), in_place_(input_in_place),
+              const std::vector<int64_t>& train_counts, int64_t num_steps, int64_t epoch, int depth,
+              bool input_in_place, nn::Normalization normalization)
+      : view_(view),
+        sampler_(sampler),
+        fetcher_(fetcher),
+        loader_comm_(loader_comm),
+        order_(std::move(order)),
+        train_counts_(train_counts),
+        num_steps_(num_steps),
+        epoch_(epoch),
+        ahead_(depth > 0),
+        in_place_(input_in_place),
+        normalization_(normalization),
         steps_(num_steps, depth, [this](int64_t s) { return make(s); }) {}
 
   int64_t num_steps() const override { return num_steps_; }
@@ -93,10 +101,10 @@ class PartBatches : public BatchSource {
                       .index_select(0, int64_tensor(seed_rows))
                       .to(torch::kInt64);
     for (const auto& block : batch.blocks)
-      step.graphs.push_back(nn::block_layer_graph(block, /*global_input=*/false,
-                                                  nn::Normalization::kNone, view_.part));
+      step.graphs.push_back(
+          nn::block_layer_graph(block, /*global_input=*/false, normalization_, view_.part));
     if (in_place_) {
-      nn::relocate_input(step.graphs.front(), input.rows);
+      nn::relocate_input(step.graphs.front(), input.rows, normalization_);
       step.input = std::move(input.table);
     } else {
       step.input = input.table.rows(
@@ -115,13 +123,17 @@ class PartBatches : public BatchSource {
   const std::vector<int64_t>& train_counts_;
   const int64_t num_steps_, epoch_;
   const bool ahead_, in_place_;
+  const nn::Normalization normalization_;
   double sample_seconds_ = 0, transfer_seconds_ = 0;
   Prefetcher<StepBatch> steps_;  // last: its thread uses the rest
 };
 
 }  // namespace
 
-HaloRows::HaloRows(const PartView& view, comm::Communicator& comm) : view_(view), comm_(comm) {
+HaloRows::HaloRows(const PartView& view, comm::Communicator& comm, nn::Normalization normalization)
+    : view_(view), comm_(comm), self_loops_(normalization == nn::Normalization::kSelfLoops) {
+  check(normalization != nn::Normalization::kGcn,
+        "partition: GCN's normalisation needs every node's degree, which no part holds");
   const graph::Graph& part = view.part;
   const int me = comm.rank();
   first_id_ = view.offsets[me];
@@ -191,10 +203,17 @@ nn::FeatureMatrix HaloRows::table(int, nn::FeatureMatrix own) {
 nn::LayerGraph HaloRows::chunk(int, int64_t begin, int64_t end) {
   const graph::Graph& part = view_.part;
   const int64_t edge_begin = part.rowptr[begin], edge_end = part.rowptr[end];
-  std::vector<int64_t> rowptr;
-  for (int64_t r = begin; r <= end; ++r) rowptr.push_back(part.rowptr[r] - edge_begin);
+  std::vector<int64_t> rowptr{0};
   std::vector<int32_t> col;
-  for (int64_t e = edge_begin; e < edge_end; ++e) col.push_back(table_row(part.col[e]));
+  col.reserve(edge_end - edge_begin + (self_loops_ ? end - begin : 0));
+  for (int64_t r = begin; r < end; ++r) {
+    for (int64_t e = part.rowptr[r]; e < part.rowptr[r + 1]; ++e) {
+      const int32_t row = table_row(part.col[e]);
+      if (!self_loops_ || row != r) col.push_back(row);
+    }
+    if (self_loops_) col.push_back(static_cast<int32_t>(r));  // as nn/layer_graph.h
+    rowptr.push_back(static_cast<int64_t>(col.size()));
+  }
   nn::LayerGraph g;
   g.adjacency = {int64_tensor(rowptr), torch::tensor(col, torch::kInt32), torch::Tensor()};
   g.num_dst = end - begin;
@@ -267,8 +286,9 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     // rows widened instead. The first steps, with the cache still filling,
     // fetch as if there were none.
     const int64_t buffers = 2 + o.levers.sampler_queue_depth;
-    const int64_t widened = o.model.input_dropout > 0 ? bytes(s.src[0], dims.in[0] * kFloat)
-                                                      : bytes(s.dst[0], dims.in[0] * kFloat);
+    const bool gathers_sources = o.model.input_dropout > 0 || dims.heads_of(0) > 0;
+    const int64_t widened = gathers_sources ? bytes(s.src[0], dims.in[0] * kFloat)
+                                            : bytes(s.dst[0], dims.in[0] * kFloat);
     const int64_t training_comm =
         std::max(buffers * bytes(fetched_uncached, row) + cache, buffers * bytes(fetched, row)) +
         widened + 2 * c.model_bytes;
@@ -281,11 +301,15 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     const int64_t chunk = std::min(o.levers.eval_chunk_nodes, own);
     int64_t eval = 0;
     for (int l = 0; l < o.model.num_layers; ++l) {
-      const int64_t width = dims.out[l] < dims.in[l] ? dims.out[l] : dims.in[l];
+      // Attention's messages carry two scores per head, its chunks alpha per edge and head.
+      const int64_t width = dims.heads_of(l) > 0       ? dims.out[l] + 2 * dims.heads_of(l)
+                            : dims.out[l] < dims.in[l] ? dims.out[l]
+                                                       : dims.in[l];
       const int64_t held = l > 0 ? own * dims.in[l] : 0;
       const int64_t filling = own * width * kFloat;
       const int64_t computing =
-          own * dims.out[l] * kFloat + chunk_bytes(chunk, width, dims.out[l], part_degree, 8);
+          own * dims.out[l] * kFloat +
+          chunk_bytes(chunk, width, dims.out[l], part_degree, c.edge_bytes + 4);
       eval = std::max(eval, (held + with_halo * width) * kFloat + std::max(filling, computing));
     }
     set_peak_phase(m,
@@ -329,7 +353,7 @@ PartitionStrategy::PartitionStrategy(const PartView& view, TrainingState& state,
       // A step computing and those made ahead hold the fetcher's buffers.
       fetcher_(view, loader_comm_, options.levers.sampler_queue_depth + 1),
       buckets_(state.model->parameters(), options.gradient_bucket_bytes, comm),
-      eval_rows_(view, comm) {
+      eval_rows_(view, comm, state.model->normalization()) {
   const graph::Graph& part = view.part;
   for (int64_t r = 0; r < part.num_nodes; ++r)
     if (part.train_mask[r]) train_nodes_.push_back(view.global_ids[r]);
@@ -401,7 +425,8 @@ EpochStats PartitionStrategy::run_epoch(int64_t epoch, runtime::Progress& progre
   {
     PartBatches source(view_, sampler_, fetcher_, loader_comm_, epoch_order(epoch), train_counts_,
                        steps_per_epoch_, epoch, options_.levers.sampler_queue_depth,
-                       /*input_in_place=*/options_.model.input_dropout == 0);
+                       /*input_in_place=*/options_.model.input_dropout == 0,
+                       state_.model->normalization());
     progress.start_epoch(epoch, options_.epochs, steps_per_epoch_);
     stats = run_minibatch_epoch(source, state_, epoch, progress, [this] { buckets_.finish(); },
                                 comm_);

@@ -37,8 +37,9 @@ namespace edgegnn::train {
 // layer's table. A collective to build and to use.
 class HaloRows : public EvalRows {
  public:
-  // Borrows both.
-  HaloRows(const PartView& view, comm::Communicator& comm);
+  // Borrows both. Chunks carry self-loops for kSelfLoops (GAT).
+  HaloRows(const PartView& view, comm::Communicator& comm,
+           nn::Normalization normalization = nn::Normalization::kNone);
   int64_t num_rows(int) const override { return view_.part.num_nodes; }
   bool computes(int) const override { return true; }
   nn::FeatureMatrix table(int layer, nn::FeatureMatrix own) override;
@@ -54,6 +55,7 @@ class HaloRows : public EvalRows {
 
   const PartView& view_;
   comm::Communicator& comm_;
+  bool self_loops_;
   int64_t first_id_ = 0;                         // this part's first global id
   std::vector<int32_t> halo_ids_;                // ascending, so grouped by owner
   std::vector<std::vector<int32_t>> halo_;       // per owner, ascending

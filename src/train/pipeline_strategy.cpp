@@ -21,17 +21,22 @@ constexpr int kEvalOutputTag = 6000;  // layer l -> next: a chunk's output rows
 torch::Tensor scalar_tensor(int64_t value) { return torch::tensor({value}, torch::kInt64); }
 
 comm::Message pack(const nn::LayerGraph& g) {
-  return {g.adjacency.rowptr, g.adjacency.col, g.adjacency.weight, g.dst_rows,
-          torch::tensor({g.num_dst, g.dst_begin}, torch::kInt64)};
+  return {g.adjacency.rowptr,
+          g.adjacency.col,
+          g.adjacency.weight,
+          g.dst_rows,
+          torch::tensor({g.num_dst, g.dst_begin}, torch::kInt64),
+          g.src_rows};
 }
 
 nn::LayerGraph unpack(comm::Message m) {
-  check(m.size() == 5, "pipeline: a layer graph message has {} tensors, expected 5", m.size());
+  check(m.size() == 6, "pipeline: a layer graph message has {} tensors, expected 6", m.size());
   nn::LayerGraph g;
   g.adjacency = {m[0], m[1], m[2]};
   g.dst_rows = m[3];
   g.num_dst = m[4][0].item<int64_t>();
   g.dst_begin = m[4][1].item<int64_t>();
+  g.src_rows = m[5];
   return g;
 }
 
@@ -132,13 +137,17 @@ std::vector<RankPlan> PipelineStrategy::estimate(const PlanContext& c, std::stri
       // projecting first) and streams chunks of its output; a later layer
       // holds all nodes' input rows and its messages, or, narrowing to half
       // or less, its messages and root terms made as the rows arrived. A
-      // chunk's temporaries are as wide as what it aggregates.
-      const bool projects = dims.out[l] < dims.in[l] && (l > 0 || o.levers.eval_project_first);
-      const bool projected_input = l > 0 && 2 * dims.out[l] < dims.in[l];
-      const int64_t held = l == 0 ? (projects ? dims.out[l] : 0)
-                           : projected_input ? 2 * dims.out[l]
+      // chunk's temporaries are as wide as what it aggregates. Attention
+      // always projects, and its messages carry two scores per head.
+      const bool attends = dims.heads_of(l) > 0;
+      const int64_t message_width = dims.out[l] + 2 * dims.heads_of(l);
+      const bool projects =
+          attends || (dims.out[l] < dims.in[l] && (l > 0 || o.levers.eval_project_first));
+      const bool projected_input = l > 0 && (attends || 2 * dims.out[l] < dims.in[l]);
+      const int64_t held = l == 0            ? (projects ? message_width : 0)
+                           : projected_input ? (attends ? message_width : 2 * dims.out[l])
                                              : dims.in[l] + dims.out[l];
-      const int64_t chunk_temps = chunk_bytes(eval_chunk, projects ? dims.out[l] : dims.in[l],
+      const int64_t chunk_temps = chunk_bytes(eval_chunk, projects ? message_width : dims.in[l],
                                               dims.out[l], c.degree, c.edge_bytes);
       evaluation.activations =
           std::max(evaluation.activations, chunk_temps + num_nodes * held * kFloat);

@@ -20,7 +20,8 @@ int64_t num_parameters(const nn::ModelOptions& m) {
   const Dims d = layer_dims(m);
   int64_t n = 0;
   for (size_t l = 0; l < d.in.size(); ++l)
-    n += (m.kind == nn::ModelKind::kSage ? 2 : 1) * d.in[l] * d.out[l] + d.out[l];
+    n += (m.kind == nn::ModelKind::kSage ? 2 : 1) * d.in[l] * d.out[l] + d.out[l] +
+         (d.heads_of(l) > 0 ? 2 * d.out[l] : 0);  // GAT's att_src and att_dst
   return n;
 }
 
@@ -29,8 +30,10 @@ int64_t num_parameters(const nn::ModelOptions& m) {
 Dims layer_dims(const nn::ModelOptions& m) {
   Dims d;
   for (int l = 0; l < m.num_layers; ++l) {
-    d.in.push_back(l == 0 ? m.in_features : m.hidden);
-    d.out.push_back(l + 1 == m.num_layers ? m.num_classes : m.hidden);
+    const bool last = l + 1 == m.num_layers;
+    d.in.push_back(l == 0 ? m.in_features : m.hidden_width());
+    d.out.push_back(last ? m.num_classes : m.hidden_width());
+    if (m.kind == nn::ModelKind::kGat) d.heads.push_back(last ? 1 : m.heads);
   }
   return d;
 }
@@ -60,10 +63,17 @@ int64_t training_bytes(const BatchShape& s, const Dims& d, int first, int last, 
   double floats = 0;
   for (int l = first; l < last; ++l) {
     const bool hidden = l + 1 < static_cast<int>(d.in.size());
-    const double dst = s.dst[l], src = s.src[l];
-    floats += dst * d.in[l] * (l == 0 && global_input ? 2 : 1);  // aggregated (+ gathered root)
-    // lin_l, lin_r, sum (+ relu and dropout as one output, no mask: nn/dropout.h)
-    floats += dst * d.out[l] * (hidden ? 5 : 4);
+    const double dst = s.dst[l], src = s.src[l], heads = d.heads_of(l);
+    if (heads > 0) {
+      if (l == 0 && global_input) floats += src * d.in[l];  // gathered sources
+      // Messages with their scores and as heads, and their gradients; alpha,
+      // its dropout mask and its gradient per edge; output, bias, ELU, dropout.
+      floats += src * (d.out[l] * 6 + heads * 4) + s.edges[l] * heads * 3 + dst * d.out[l] * 5;
+    } else {
+      floats += dst * d.in[l] * (l == 0 && global_input ? 2 : 1);  // aggregated (+ gathered root)
+      // lin_l, lin_r, sum (+ relu and dropout as one output, no mask: nn/dropout.h)
+      floats += dst * d.out[l] * (hidden ? 5 : 4);
+    }
     if (l > 0 || !global_input) floats += src * d.in[l];  // input's gradient
     floats += bytes(s.edges[l] * 3 + dst * 2) / double(kFloat);  // CSR, its transpose
   }
@@ -79,7 +89,14 @@ StepWork layer_work(const BatchShape& s, const Dims& d, nn::ModelKind kind, int 
     const double passes = l == 0 ? 2 : 3;
     double gemm_rows = s.dst[l], aggregated_width = in, aggregations = l == 0 ? 1 : 2;
     double linears = 2;  // SAGE: lin_l on the aggregate, lin_r on the root rows
-    if (kind == nn::ModelKind::kGcn) {
+    if (kind == nn::ModelKind::kGat) {
+      // One GEMM over every source; attention reads the messages forward and
+      // twice back (per dst row, then per source row), plus alpha per head.
+      linears = 1;
+      gemm_rows = s.src[l];
+      aggregated_width = out + 3 * d.heads_of(l);
+      aggregations = 3;
+    } else if (kind == nn::ModelKind::kGcn) {
       linears = 1;
       // GCN transforms first where that costs fewer multiply-adds (gcn_conv.cpp);
       // then the aggregation's backward is needed at every layer.
@@ -112,16 +129,22 @@ int64_t evaluation_bytes(const Dims& d, int64_t rows, double degree, int64_t edg
                          const MemoryLevers& levers) {
   int64_t peak = 0;
   const int num_layers = static_cast<int>(d.in.size());
-  auto narrows = [&](int l) { return 2 * d.out[l] < d.in[l]; };
+  auto narrows = [&](int l) { return d.heads_of(l) > 0 || 2 * d.out[l] < d.in[l]; };
   for (int l = 0; l < num_layers; ++l) {
-    const bool messages = d.out[l] < d.in[l] && (l > 0 || levers.eval_project_first);
-    const int64_t input = messages ? rows * d.out[l] : l > 0 ? rows * d.in[l] : 0;
-    const int64_t output =
-        l + 1 < num_layers && narrows(l + 1) ? 2 * rows * d.out[l + 1] : rows * d.out[l];
+    const bool messages =
+        d.heads_of(l) > 0 || (d.out[l] < d.in[l] && (l > 0 || levers.eval_project_first));
+    const int64_t message_width = d.out[l] + 2 * d.heads_of(l);  // GAT's scores beside
+    const int64_t input = messages ? rows * message_width : l > 0 ? rows * d.in[l] : 0;
+    // The next layer's messages, and its root terms unless it attends.
+    const int64_t output = l + 1 < num_layers && narrows(l + 1)
+                               ? d.heads_of(l + 1) > 0
+                                     ? rows * (d.out[l + 1] + 2 * d.heads_of(l + 1))
+                                     : 2 * rows * d.out[l + 1]
+                               : rows * d.out[l];
     const int64_t chunk = std::min(levers.eval_chunk_nodes, rows);
-    peak = std::max(peak, (input + output) * kFloat +
-                              chunk_bytes(chunk, messages ? d.out[l] : d.in[l], d.out[l], degree,
-                                          edge_bytes));
+    peak = std::max(
+        peak, (input + output) * kFloat + chunk_bytes(chunk, messages ? message_width : d.in[l],
+                                                      d.out[l], degree, edge_bytes));
   }
   return peak;
 }
@@ -144,7 +167,10 @@ PlanContext::PlanContext(const PlanGraph& g, const TrainOptions& o, const PlanRe
       dims(layer_dims(o.model)),
       halo_estimate(halo) {
   degree = g.num_nodes > 0 ? double(g.num_edges) / g.num_nodes : 0;
-  edge_bytes = o.model.kind == nn::ModelKind::kGcn ? 8 : 4;
+  // A column, and GCN's weight or GAT's alpha and logit per head.
+  edge_bytes = o.model.kind == nn::ModelKind::kGcn   ? 8
+               : o.model.kind == nn::ModelKind::kGat ? 4 + 8 * o.model.heads
+                                                     : 4;
   steps = o.full_batch ? 1 : (g.num_train + o.batch_size - 1) / o.batch_size;
   model_bytes = num_parameters(o.model) * kFloat;
 }

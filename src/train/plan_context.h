@@ -30,9 +30,11 @@ inline constexpr int64_t kBackendBaseline = 5 * kMiB;
 inline constexpr double kActivationFactor = 1.5;
 inline constexpr double kActivationFactorWithoutSampler = 1.0;
 
-// Input and output widths per layer.
+// Input and output widths per layer, and each layer's attention heads (GAT;
+// empty for models without attention).
 struct Dims {
-  std::vector<int64_t> in, out;
+  std::vector<int64_t> in, out, heads;
+  int64_t heads_of(int l) const { return heads.empty() ? 0 : heads[l]; }
 };
 Dims layer_dims(const nn::ModelOptions& m);
 
@@ -47,12 +49,14 @@ BatchShape scaled(const BatchShape& s, double factor);
 // Training's working set of layers [first, last): what autograd keeps per layer
 // (inputs gathered or aggregated, the linear outputs and their sum, ReLU and
 // dropout for hidden layers), the gradient of a local input in backward, and
-// each layer's CSR as tensors. `global_input`: layer 0 reads the features in
-// place and gathers only its dst rows.
+// each layer's CSR as tensors; for attention, the sources' messages and
+// scores, and alpha and its dropout mask per edge and head. `global_input`:
+// layer 0 reads the features in place and gathers only its dst rows (GAT:
+// gathers its sources).
 int64_t training_bytes(const BatchShape& s, const Dims& d, int first, int last, bool global_input,
                        double factor = kActivationFactor);
 // The compute of one training step on layers [first, last) of a batch of shape
-// `s`, as the layers do it (nn/sage_conv.h, nn/gcn_conv.h): GEMMs forward and
+// `s`, as the layers do it (nn/sage_conv.h, nn/gcn_conv.h, nn/gat_conv.h): GEMMs forward and
 // backward, with no input gradient for layer 0, whose input is the features;
 // aggregated rows read forward and scattered back in backward.
 StepWork layer_work(const BatchShape& s, const Dims& d, nn::ModelKind kind, int first, int last);
@@ -62,10 +66,10 @@ StepWork layer_work(const BatchShape& s, const Dims& d, nn::ModelKind kind, int 
 int64_t chunk_bytes(int64_t chunk, int64_t aggregated, int64_t out, double degree,
                     int64_t edge_bytes);
 // Layer-wise evaluation over all `rows` nodes on one device, as the evaluator
-// does it (evaluation.h): a narrowing layer's input is all rows' messages (the
-// first layer's only when it projects first), else its input table, the first
-// layer's being the features held; its output is the next narrowing layer's
-// messages and root terms, or its rows; a chunk's temporaries beside.
+// does it (evaluation.h): a narrowing or attention layer's input is all rows'
+// messages (the first layer's only when it projects first, or attends), else its input table, the
+// first layer's being the features held; its output is the next narrowing layer's messages and root
+// terms, or its rows; a chunk's temporaries beside.
 int64_t evaluation_bytes(const Dims& d, int64_t rows, double degree, int64_t edge_bytes,
                          const MemoryLevers& levers);
 

@@ -21,18 +21,18 @@ const std::vector<StrategyEntry>& strategy_entries() {
       {.name = "single",
        .summary = "everything on one device (reddit.py)",
        .max_devices = 1,
-       .models = {ModelKind::kSage, ModelKind::kGcn},
+       .models = {ModelKind::kSage, ModelKind::kGcn, ModelKind::kGat},
        .full_batch = true,
        .make = SingleStrategy::make,
        .estimate = SingleStrategy::estimate},
       {.name = "data",
        .summary = "data parallel: a replica per device, gradients summed (DDP, Horovod)",
-       .models = {ModelKind::kSage, ModelKind::kGcn},
+       .models = {ModelKind::kSage, ModelKind::kGcn, ModelKind::kGat},
        .make = DataStrategy::make,
        .estimate = DataStrategy::estimate},
       {.name = "pipeline",
        .summary = "model parallel: the sampler and each layer on their own device",
-       .models = {ModelKind::kSage, ModelKind::kGcn},
+       .models = {ModelKind::kSage, ModelKind::kGcn, ModelKind::kGat},
        .places_roles = true,
        // Its features rank holds the feature matrix already: a table of every
        // node's messages beside it would raise its peak by a third on Reddit.
@@ -41,14 +41,12 @@ const std::vector<StrategyEntry>& strategy_entries() {
        .estimate = PipelineStrategy::estimate},
       {.name = "partition",
        .summary = "partition parallel: each device holds one part of the graph",
-       .models = {ModelKind::kSage},
+       .models = {ModelKind::kSage, ModelKind::kGat},
        .reads_partition = true,
        // A narrowing first layer's halo is narrower as messages, so
        // aggregating first saves nothing.
-       .levers = {.eval_chunk = true,
-                  .eval_order = false,
-                  .sampler_queue = true,
-                  .feature_cache = true},
+       .levers =
+           {.eval_chunk = true, .eval_order = false, .sampler_queue = true, .feature_cache = true},
        // A step made ahead holds its fetched input rows (~130 MB on Reddit,
        // 4 parts): one hides the transfers, a second would cost a board that.
        .sampler_queue_depth = 1,

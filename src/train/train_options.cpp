@@ -15,8 +15,7 @@ const char* eval_order_name(bool project_first) {
 }
 
 void validate(const TrainOptions& o) {
-  check(o.model.num_layers >= 1, "--layers: {} is not a positive layer count", o.model.num_layers);
-  check(o.model.hidden >= 1, "--hidden: {} is not a positive width", o.model.hidden);
+  nn::validate(o.model);
   check(o.full_batch || static_cast<int>(o.fanouts.size()) == o.model.num_layers,
         "--fanouts: {} fanouts for {} layers (give one per layer)", o.fanouts.size(),
         o.model.num_layers);
@@ -25,10 +24,6 @@ void validate(const TrainOptions& o) {
   check(o.epochs >= 1, "--epochs: {} is not a positive epoch count", o.epochs);
   check(o.lr > 0, "--lr: {} is not a positive learning rate", o.lr);
   check(o.weight_decay >= 0, "--weight-decay: {} is negative", o.weight_decay);
-  check(o.model.dropout >= 0 && o.model.dropout < 1, "--dropout: {} is not in [0, 1)",
-        o.model.dropout);
-  check(o.model.input_dropout >= 0 && o.model.input_dropout < 1,
-        "--input-dropout: {} is not in [0, 1)", o.model.input_dropout);
   check(o.threads >= 0, "--threads: {} is negative", o.threads);
   check(o.gradient_bucket_bytes > 0, "--bucket-size: {} bytes is not a positive size",
         o.gradient_bucket_bytes);

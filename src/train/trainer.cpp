@@ -77,8 +77,13 @@ void trim_freed_heap() {
 }  // namespace
 
 nlohmann::json model_json(const nn::ModelOptions& m) {
-  return {{"kind", nn::model_kind_name(m.kind)},         {"in_features", m.in_features}, {"hidden", m.hidden},
-          {"num_classes", m.num_classes}, {"num_layers", m.num_layers}};
+  nlohmann::json j = {{"kind", nn::model_kind_name(m.kind)},
+                      {"in_features", m.in_features},
+                      {"hidden", m.hidden},
+                      {"num_classes", m.num_classes},
+                      {"num_layers", m.num_layers}};
+  if (m.kind == nn::ModelKind::kGat) j["heads"] = m.heads;  // older checkpoints have none
+  return j;
 }
 
 Trainer::Trainer(Strategy& strategy, TrainingState& state, const TrainOptions& options)
@@ -91,6 +96,7 @@ nlohmann::json Trainer::checkpoint_meta(const RunRecord& record, int64_t epoch) 
           {"dataset", options_.dataset},
           {"seed", options_.seed},
           {"model", model_json(options_.model)},
+          {"normalize_features", options_.normalize_features},
           {"history", history},
           {"best_val_acc", record.best_val_acc},
           {"best_test_acc", record.best_test_acc},
@@ -152,7 +158,7 @@ RunRecord Trainer::run() {
     progress.end_epoch(fmt::format("{} ({:.1f} s)", summary, e.seconds));
     if (!options_.checkpoint_dir.empty() && options_.write_checkpoints)
       runtime::save_checkpoint(options_.checkpoint_dir, *state_.model, *state_.optimizer,
-                               checkpoint_meta(record, epoch));
+                               checkpoint_meta(record, epoch), state_.model->pyg_aliases());
   }
   for (const auto& e : record.epochs) record.seconds_total += e.seconds;
   if (!record.epochs.empty() && record.epochs.back().accuracy)
