@@ -125,9 +125,10 @@ void run_plan(PlanArgs& args) {
     fmt::print("{}\n", j.dump(2));
     return;
   }
-  fmt::print("{}: {} nodes, {} edges, {} features; {} {}x{}, batch {}, fanouts {}; {} device(s){}\n",
+  fmt::print("{}: {} nodes, {} edges, {} features; {} {}x{}{}, batch {}, fanouts {}; {} device(s){}\n",
              g.name, g.num_nodes, g.num_edges(), g.num_features, nn::model_kind_name(o.model.kind), o.model.num_layers,
-             o.model.hidden, o.batch_size, fmt::join(o.fanouts, ","), t.devices,
+             o.model.hidden, o.model.heads > 1 ? fmt::format(" x {} heads", o.model.heads) : "",
+             o.batch_size, fmt::join(o.fanouts, ","), t.devices,
              request.budget_bytes
                  ? fmt::format(" of {} each", runtime::format_bytes(*request.budget_bytes))
                  : "");
