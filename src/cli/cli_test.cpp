@@ -62,61 +62,48 @@ TEST(Cli, NonFiniteFeaturesAreCountedInOneWarning) {
   EXPECT_EQ(run.output.find("warning"), run.output.rfind("warning")) << run.output;
 }
 
-TEST(Cli, GcnOnCoraMatchesThePaperOverSeeds) {
-  // Kipf & Welling report 81.5%; the issue asks a mean of at least 80.5%.
-  // A seed is 200 epochs, each evaluated (the best validation epoch's test
-  // accuracy counts): about 4 s of one core. The seeds train side by side,
-  // one thread each, so the test takes about one seed's time, not three.
-  const int seeds = 3;
-  const auto dir = test::scratch_dir("cora");
+// Mean test accuracy on Cora of `train --model <model>` with its defaults over
+// `seeds` seeds, which train side by side, one thread each, so that a test
+// takes about one seed's time. `extra`: further flags.
+double mean_cora_accuracy(const std::string& model, int seeds, const std::string& extra = "") {
+  const auto dir = test::scratch_dir("cora-" + model);
   std::vector<std::unique_ptr<test::BackgroundCommand>> runs;
   for (int seed = 0; seed < seeds; ++seed)
     runs.push_back(std::make_unique<test::BackgroundCommand>(
-        fmt::format("{} train --quiet --dataset cora --model gcn --root {} --seed {} --threads 1 "
-                    "--metrics-out {}",
-                    test::edgegnn_binary(), planetoid_root(), seed,
-                    (dir / fmt::format("metrics-{}.json", seed)).string()),
+        fmt::format("{} train --quiet --dataset cora --model {} --root {} --seed {} --threads 1 "
+                    "--metrics-out {} {}",
+                    test::edgegnn_binary(), model, planetoid_root(), seed,
+                    (dir / fmt::format("metrics-{}.json", seed)).string(), extra),
         dir / fmt::format("output-{}.log", seed)));
   double sum = 0;
   for (int seed = 0; seed < seeds; ++seed) {
     test::BackgroundCommand& run = *runs[seed];
-    ASSERT_EQ(run.wait(test::scaled_seconds(90)), 0) << "seed " << seed << "\n" << run.output();
+    EXPECT_EQ(run.wait(test::scaled_seconds(90)), 0) << "seed " << seed << "\n" << run.output();
     EXPECT_EQ(run.output().find("epoch 1/200"), std::string::npos) << "--quiet printed progress";
     std::ifstream in(dir / fmt::format("metrics-{}.json", seed));
+    if (!in) return 0;
     auto json = nlohmann::json::parse(in);
+    EXPECT_EQ(json["model"], model);
     EXPECT_EQ(json["epochs"].size(), 200u);
     EXPECT_EQ(json["per_device"][0]["role"], "trainer");
     EXPECT_GT(json["per_device"][0]["peak_rss_bytes"].get<int64_t>(), 0);
     sum += json["test_acc"].get<double>();
   }
-  EXPECT_GE(sum / seeds, 0.805);
+  return sum / seeds;
+}
+
+TEST(Cli, GcnOnCoraMatchesThePaperOverSeeds) {
+  // Kipf & Welling report 81.5%; the issue asks a mean of at least 80.5%.
+  // A seed is 200 epochs, each evaluated (the best validation epoch's test
+  // accuracy counts): about 4 s of one core.
+  EXPECT_GE(mean_cora_accuracy("gcn", /*seeds=*/3), 0.805);
 }
 
 TEST(Cli, GatOnCoraMatchesThePaperOverSeeds) {
   // Veličković et al. report 83.0 +- 0.7 %; PyG's examples/gat.py settings
   // (the defaults of --model gat) gave a mean of 82.2 % over 10 seeds here
-  // (bench/gat-cora). Three seeds side by side, one thread each, ~6 s.
-  const int seeds = 3;
-  const auto dir = test::scratch_dir("cora-gat");
-  std::vector<std::unique_ptr<test::BackgroundCommand>> runs;
-  for (int seed = 0; seed < seeds; ++seed)
-    runs.push_back(std::make_unique<test::BackgroundCommand>(
-        fmt::format("{} train --quiet --dataset cora --model gat --root {} --seed {} --threads 1 "
-                    "--eval-every 0 --metrics-out {}",
-                    test::edgegnn_binary(), planetoid_root(), seed,
-                    (dir / fmt::format("metrics-{}.json", seed)).string()),
-        dir / fmt::format("output-{}.log", seed)));
-  double sum = 0;
-  for (int seed = 0; seed < seeds; ++seed) {
-    test::BackgroundCommand& run = *runs[seed];
-    ASSERT_EQ(run.wait(test::scaled_seconds(90)), 0) << "seed " << seed << "\n" << run.output();
-    std::ifstream in(dir / fmt::format("metrics-{}.json", seed));
-    auto json = nlohmann::json::parse(in);
-    EXPECT_EQ(json["epochs"].size(), 200u);
-    EXPECT_EQ(json["model"], "gat");
-    sum += json["test_acc"].get<double>();
-  }
-  EXPECT_GE(sum / seeds, 0.81);
+  // (bench/run-gat). The last epoch counts, as in gat.py; ~6 s of one core.
+  EXPECT_GE(mean_cora_accuracy("gat", /*seeds=*/3, "--eval-every 0"), 0.81);
 }
 
 TEST(Cli, TrainingLearnsTheSameWhateverTheThreadCount) {

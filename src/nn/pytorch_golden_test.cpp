@@ -286,6 +286,34 @@ class PyTorchGolden : public ::testing::Test {
     return test::run_command(kPython + " " + path.string() + " " + args, output);
   }
 
+  // A 2-layer `model` (5 features, 3 classes) on a batch sampled from a random
+  // graph, as training runs it (the first layer reads the global feature
+  // matrix), against `script` run with `mode`: output and every gradient of
+  // the NLL loss.
+  void expect_model_matches_python(nn::GnnModel& model, uint32_t seed, const char* script,
+                                   const std::string& mode) {
+    graph::Graph g = random_graph(seed);
+    sample::NeighborSampler sampler(g, {/*fanouts=*/{3, 2}, seed, /*num_threads=*/1});
+    sample::Batch batch = sampler.sample(kSeeds, /*batch_key=*/0);
+    Tensor x = torch::randn({g.num_nodes, 5}).requires_grad_();
+    Tensor labels =
+        torch::randint(/*high=*/3, {static_cast<int64_t>(kSeeds.size())}, torch::kInt64);
+    TensorMap inputs{
+        {"x", x.detach()}, {"labels", labels}, {"input_ids", ids_tensor(batch.input_ids())}};
+    for (int l = 0; l < 2; ++l) add_block(inputs, l, batch.blocks[l]);
+    add_parameters(inputs, *model);
+    save_tensors(dir_ / "inputs.pt", inputs);
+
+    Tensor out = model->forward(x, train::batch_layer_graphs(batch, model->normalization(), g));
+    torch::nll_loss(out, labels).backward();
+
+    std::string output;
+    const std::string files =
+        (dir_ / "inputs.pt").string() + " " + (dir_ / "outputs.pt").string();
+    ASSERT_EQ(run_python(script, mode + " " + files, &output), 0) << output;
+    expect_matches_python(load_tensors(dir_ / "outputs.pt"), out, x, *model);
+  }
+
   fs::path dir_;
 };
 
@@ -314,9 +342,6 @@ TEST_F(PyTorchGolden, SAGEConvMatchesPyGOutputAndGradients) {
 }
 
 TEST_F(PyTorchGolden, TwoLayerSageModelMatchesRedditPyOutputAndGradients) {
-  graph::Graph g = random_graph(/*seed=*/1);
-  sample::NeighborSampler sampler(g, {/*fanouts=*/{3, 2}, /*seed=*/1, /*num_threads=*/1});
-  sample::Batch batch = sampler.sample(kSeeds, /*batch_key=*/0);
   torch::manual_seed(1);
   nn::GnnModel model(nn::ModelOptions{.kind = nn::ModelKind::kSage,
                                       .in_features = 5,
@@ -324,28 +349,10 @@ TEST_F(PyTorchGolden, TwoLayerSageModelMatchesRedditPyOutputAndGradients) {
                                       .num_classes = 3,
                                       .num_layers = 2,
                                       .dropout = 0});
-  Tensor x = torch::randn({g.num_nodes, 5}).requires_grad_();
-  Tensor labels = torch::randint(/*high=*/3, {static_cast<int64_t>(kSeeds.size())}, torch::kInt64);
-  TensorMap inputs{
-      {"x", x.detach()}, {"labels", labels}, {"input_ids", ids_tensor(batch.input_ids())}};
-  for (int l = 0; l < 2; ++l) add_block(inputs, l, batch.blocks[l]);
-  add_parameters(inputs, *model);
-  save_tensors(dir_ / "inputs.pt", inputs);
-
-  // As training runs it: the first layer reads the global feature matrix.
-  Tensor out = model->forward(x, train::batch_layer_graphs(batch, model->normalization(), g));
-  torch::nll_loss(out, labels).backward();
-
-  std::string output;
-  const std::string files = (dir_ / "inputs.pt").string() + " " + (dir_ / "outputs.pt").string();
-  ASSERT_EQ(run_python(kSageReference, "model " + files, &output), 0) << output;
-  expect_matches_python(load_tensors(dir_ / "outputs.pt"), out, x, *model);
+  expect_model_matches_python(model, /*seed=*/1, kSageReference, "model");
 }
 
 TEST_F(PyTorchGolden, TwoLayerGatModelMatchesPyGGatOutputAndGradients) {
-  graph::Graph g = random_graph(/*seed=*/2);
-  sample::NeighborSampler sampler(g, {/*fanouts=*/{3, 2}, /*seed=*/2, /*num_threads=*/1});
-  sample::Batch batch = sampler.sample(kSeeds, /*batch_key=*/0);
   torch::manual_seed(2);
   nn::GnnModel model(nn::ModelOptions{.kind = nn::ModelKind::kGat,
                                       .in_features = 5,
@@ -359,22 +366,7 @@ TEST_F(PyTorchGolden, TwoLayerGatModelMatchesPyGGatOutputAndGradients) {
     for (auto& p : model->named_parameters())
       if (p.key().ends_with("bias")) p.value().normal_();
   }
-  Tensor x = torch::randn({g.num_nodes, 5}).requires_grad_();
-  Tensor labels = torch::randint(/*high=*/3, {static_cast<int64_t>(kSeeds.size())}, torch::kInt64);
-  TensorMap inputs{
-      {"x", x.detach()}, {"labels", labels}, {"input_ids", ids_tensor(batch.input_ids())}};
-  for (int l = 0; l < 2; ++l) add_block(inputs, l, batch.blocks[l]);
-  add_parameters(inputs, *model);
-  save_tensors(dir_ / "inputs.pt", inputs);
-
-  // As training runs it: the first layer gathers its sources from the global matrix.
-  Tensor out = model->forward(x, train::batch_layer_graphs(batch, model->normalization(), g));
-  torch::nll_loss(out, labels).backward();
-
-  std::string output;
-  const std::string files = (dir_ / "inputs.pt").string() + " " + (dir_ / "outputs.pt").string();
-  ASSERT_EQ(run_python(kGatReference, "2 " + files, &output), 0) << output;
-  expect_matches_python(load_tensors(dir_ / "outputs.pt"), out, x, *model);
+  expect_model_matches_python(model, /*seed=*/2, kGatReference, "2");
 }
 
 TEST_F(PyTorchGolden, CheckpointModelLoadsIntoPyGModulesWithSameValues) {

@@ -17,10 +17,10 @@ std::vector<RankPlan> DataStrategy::estimate(const PlanContext& c, std::string& 
     return {};
   }
   std::vector<RankPlan> ranks;
-  const BatchShape s = scaled(c.shape, 1.0 / n);
   for (int k = 0; k < n; ++k) {
-    // The buckets' flat gradients, sent and summed.
-    RankPlan p = replica_plan(c, k, s, n, 2 * c.model_bytes);
+    // Its batch slice as sampled (more inputs than the batch's nth); the
+    // buckets' flat gradients, sent and summed.
+    RankPlan p = replica_plan(c, k, c.device_shape, n, 2 * c.model_bytes);
     p.bytes_sent_per_epoch = c.allreduce_bytes_per_epoch(n);
     // The last bucket's allreduce starts when backward ends: taken as all waited for.
     p.step.sent_bytes = double(p.bytes_sent_per_epoch) / std::max<int64_t>(1, c.steps);

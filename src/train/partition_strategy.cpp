@@ -254,6 +254,10 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     const double share = num_train > 0 ? double(part.num_train) / num_train : 1.0 / n;
     const double remote = part.num_edges > 0 ? double(part.num_remote_edges) / part.num_edges : 0;
     const BatchShape s = scaled(c.shape, share);
+    // The rank's own batch of share x batch seeds: sampled at batch / n seeds,
+    // it has more inputs than the whole batch's share (GAT's messages of every
+    // source grow with them).
+    const BatchShape work = scaled(c.device_shape, share * n);
     RankPlan p;
     p.rank = k;
     p.roles = "part " + std::to_string(k);
@@ -314,7 +318,10 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     }
     set_peak_phase(m,
                    {(1 + o.levers.sampler_queue_depth) * batch_bytes(s),
-                    training_bytes(s, dims, 0, o.model.num_layers, false), training_comm},
+                    // Layer 1 reads its input where the fetcher left it, as
+                    // from a global matrix (with input dropout, the widened
+                    // rows above stand for the gathered input).
+                    training_bytes(work, dims, 0, o.model.num_layers, true), training_comm},
                    {0, eval, 2 * c.model_bytes});
     m.model = c.model_memory();
     // Rows it serves others, as many as it fetches when parts are alike;
@@ -329,7 +336,6 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     // but on emulated boards that hides little of the transfer (bench/run-all
     // --emulate: reddit's epoch is compute plus the link's time, as if none
     // were hidden): counted as waited for, with the gradients' allreduce.
-    const BatchShape work = scaled(c.device_shape, share * n);
     p.step = layer_work(work, dims, o.model.kind, 0, o.model.num_layers);
     for (double e : work.edges) p.step.sampled_edges += e;
     p.step.sent_bytes = bytes(fetched_uncached, row) + bytes(ids, 4) +

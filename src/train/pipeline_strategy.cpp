@@ -1,6 +1,7 @@
 #include "train/pipeline_strategy.h"
 
 #include <bit>
+#include <cmath>
 
 #include "core/clock.h"
 #include "core/error.h"
@@ -113,8 +114,18 @@ std::vector<RankPlan> PipelineStrategy::estimate(const PlanContext& c, std::stri
     if (placement.features == k) m.features = c.feature_bytes(num_nodes);
     for (int l = 0; l < layers; ++l) {
       if (!placement.runs_layer(k, l)) continue;
+      // Attention gathers the sources of each micro-batch's block on its own
+      // (nn/layer_graph.h), most of the batch's at the first layer.
+      BatchShape gathered = shape;
+      if (l == 0 && dims.heads_of(0) > 0) {
+        // Expected distinct sources of a micro-batch's edges, drawn as if at
+        // random, at most all of them.
+        const double m = o.micro_batches, src = shape.src[0];
+        gathered.src[0] =
+            m * std::min(src, shape.dst[0] / m + src * (1 - std::exp(-shape.edges[0] / (m * src))));
+      }
       training.activations += training_bytes(
-          shape, dims, l, l + 1, true,
+          gathered, dims, l, l + 1, true,
           placement.sampler == k ? kActivationFactor : kActivationFactorWithoutSampler);
       // A later layer's input in micro-batch m is the rows of micro-batches
       // 0..m, concatenated anew (m > 0), and autograd keeps each table:
@@ -130,7 +141,7 @@ std::vector<RankPlan> PipelineStrategy::estimate(const PlanContext& c, std::stri
           l + 1 < layers ? bytes(shape.src[l + 1], dims.in[l + 1] * kFloat) : 0;
       training.comm += 2 * (in_rows + out_rows);
       training.batches += batch_bytes(shape, l) - batch_bytes(shape, l + 1);
-      p.step += layer_work(shape, dims, o.model.kind, l, l + 1);
+      p.step += layer_work(gathered, dims, o.model.kind, l, l + 1);
       if (l > 0 && placement.layers[l - 1] != k) p.step.sent_bytes += in_rows;
       if (l + 1 < layers && placement.layers[l + 1] != k) p.step.sent_bytes += out_rows;
       // The first layer aggregates the features held (or their messages,
