@@ -156,12 +156,13 @@ int64_t planned_peak(const std::string& flags) {
   return nlohmann::json::parse(json.output)["strategies"][0]["largest_peak_bytes"];
 }
 
-// A budget whose headroom the default levers' plan misses and a shorter
-// sampler queue's keeps (training sets a reddit-mini replica's peak): the
-// launcher sizes the queue and its workers train with it.
+// A budget whose headroom the default levers' plan misses and a smaller
+// evaluation chunk's keeps (evaluation sets the peak of a reddit-mini replica
+// training slices of 256 seeds): the launcher sizes the chunk and its workers
+// train with it.
 TEST(PlanCli, TrainRunsWithTheLeversSizedToItsBudget) {
   const std::string run_flags =
-      "--dataset synthetic-reddit-mini --strategy data --devices 2 --threads 1";
+      "--dataset synthetic-reddit-mini --strategy data --devices 2 --threads 1 --batch-size 512";
   const int64_t peak = planned_peak(run_flags);
   // Evaluation sets this run's peak: smaller chunks lower it.
   const int64_t shorter = planned_peak(run_flags + " --eval-chunk 4096");
