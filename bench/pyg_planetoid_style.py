@@ -55,6 +55,7 @@ def load(npz):
     edge_index = torch.tensor(np.vstack([coo.row, coo.col]), dtype=torch.long)
     edge_index = to_undirected(edge_index, num_nodes=adj.shape[0])
     x = torch.from_numpy(x)
+    x = x - x.min()
     x = x / x.sum(1, keepdim=True).clamp(min=1)  # NormalizeFeatures
     y = torch.from_numpy(d["labels"].astype(np.int64))
     masks = [torch.from_numpy(d[m].astype(bool)) for m in ("train_mask", "val_mask", "test_mask")]

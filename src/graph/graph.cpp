@@ -165,13 +165,15 @@ std::pair<std::vector<int64_t>, std::vector<int32_t>> build_in_csr(
 
 void row_normalize_features(Graph& g) {
   std::vector<float> normalized(g.features.begin(), g.features.end());
+  const float lowest =
+      normalized.empty() ? 0.0f : *std::min_element(normalized.begin(), normalized.end());
   parallel_for(g.num_nodes, available_cores(), [&](int64_t begin, int64_t end, int) {
     for (int64_t v = begin; v < end; ++v) {
       float* row = normalized.data() + v * g.num_features;
       double sum = 0;
-      for (int64_t f = 0; f < g.num_features; ++f) sum += row[f];
-      if (sum == 0) continue;
-      for (int64_t f = 0; f < g.num_features; ++f) row[f] = static_cast<float>(row[f] / sum);
+      for (int64_t f = 0; f < g.num_features; ++f) sum += row[f] -= lowest;
+      const double divisor = std::max(sum, 1.0);
+      for (int64_t f = 0; f < g.num_features; ++f) row[f] = static_cast<float>(row[f] / divisor);
     }
   });
   g.features = Buffer(std::move(normalized));

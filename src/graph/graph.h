@@ -142,9 +142,12 @@ std::pair<std::vector<int64_t>, std::vector<int32_t>> build_in_csr(
     int64_t num_nodes, const EdgeList& edges, const CsrOptions& options,
     const std::string& source);
 
-// Scales every feature row to sum 1 (rows summing to 0 stay 0), as PyG's
-// NormalizeFeatures and the GCN paper's preprocessing do. Replaces the
-// features with an owned copy.
+// PyG's NormalizeFeatures (the GCN paper's preprocessing): every value less
+// the matrix's smallest, so none is negative (bag-of-words features are left
+// as they are), then each row divided by its sum where that exceeds 1 (a row
+// of words sums to 1 after; a row summing to at most 1 stays). Signed
+// features (the synthetic graphs') would otherwise be divided by sums near 0.
+// Replaces the features with an owned copy.
 void row_normalize_features(Graph& g);
 
 // Number of NaN and +-inf values in `values`, counted on up to `num_threads`

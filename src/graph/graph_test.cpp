@@ -63,10 +63,25 @@ TEST(Graph, AccessorsReadTheCsr) {
 
 TEST(Graph, RowNormalizeMakesRowsSumToOne) {
   Graph g = test::path_graph();
+  g.features = Buffer(std::vector<float>{0, 2, 3, 4, 0.5f, 0});
   row_normalize_features(g);
-  EXPECT_FLOAT_EQ(g.feature_row(0)[0], 1.0f / 3);
-  EXPECT_FLOAT_EQ(g.feature_row(0)[1], 2.0f / 3);
-  EXPECT_FLOAT_EQ(g.feature_row(2)[0], 5.0f / 11);
+  EXPECT_FLOAT_EQ(g.feature_row(0)[0], 0.0f);
+  EXPECT_FLOAT_EQ(g.feature_row(0)[1], 1.0f);
+  EXPECT_FLOAT_EQ(g.feature_row(1)[0], 3.0f / 7);
+  EXPECT_FLOAT_EQ(g.feature_row(2)[0], 0.5f) << "a row summing to at most 1 stays, as in PyG";
+}
+
+TEST(Graph, RowNormalizeShiftsSignedFeaturesAsPyGDoes) {
+  // PyG's NormalizeFeatures: x - x.min(), then rows over max(sum, 1).
+  Graph g = test::path_graph();
+  g.features = Buffer(std::vector<float>{-1, 1, 0.5f, -0.5f, -1, -1});
+  row_normalize_features(g);
+  EXPECT_FLOAT_EQ(g.feature_row(0)[0], 0.0f);
+  EXPECT_FLOAT_EQ(g.feature_row(0)[1], 1.0f);
+  EXPECT_FLOAT_EQ(g.feature_row(1)[0], 1.5f / 2);
+  EXPECT_FLOAT_EQ(g.feature_row(1)[1], 0.5f / 2);
+  EXPECT_FLOAT_EQ(g.feature_row(2)[0], 0.0f);
+  EXPECT_FLOAT_EQ(g.feature_row(2)[1], 0.0f);
 }
 
 TEST(Graph, CountsNonFiniteFeatureValues) {
