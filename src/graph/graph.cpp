@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 #include "core/parallel.h"
@@ -165,8 +166,11 @@ std::pair<std::vector<int64_t>, std::vector<int32_t>> build_in_csr(
 
 void row_normalize_features(Graph& g) {
   std::vector<float> normalized(g.features.begin(), g.features.end());
-  const float lowest =
-      normalized.empty() ? 0.0f : *std::min_element(normalized.begin(), normalized.end());
+  // The smallest finite value: a NaN (counted and reported at load) spoils its own row only.
+  float lowest = std::numeric_limits<float>::infinity();
+  for (float x : normalized)
+    if (std::isfinite(x)) lowest = std::min(lowest, x);
+  if (!std::isfinite(lowest)) lowest = 0;
   parallel_for(g.num_nodes, available_cores(), [&](int64_t begin, int64_t end, int) {
     for (int64_t v = begin; v < end; ++v) {
       float* row = normalized.data() + v * g.num_features;

@@ -82,6 +82,12 @@ TEST(Graph, RowNormalizeShiftsSignedFeaturesAsPyGDoes) {
   EXPECT_FLOAT_EQ(g.feature_row(1)[1], 0.5f / 2);
   EXPECT_FLOAT_EQ(g.feature_row(2)[0], 0.0f);
   EXPECT_FLOAT_EQ(g.feature_row(2)[1], 0.0f);
+  // A NaN spoils its own row, not the shift of every other.
+  g.features = Buffer(std::vector<float>{std::numeric_limits<float>::quiet_NaN(), 1, 2, 4, -1, 1});
+  row_normalize_features(g);
+  EXPECT_TRUE(std::isnan(g.feature_row(0)[1]));
+  EXPECT_FLOAT_EQ(g.feature_row(1)[0], 3.0f / 8);
+  EXPECT_FLOAT_EQ(g.feature_row(2)[1], 1.0f);
 }
 
 TEST(Graph, CountsNonFiniteFeatureValues) {
