@@ -2,7 +2,6 @@
 
 #include <cmath>
 
-#include "core/error.h"
 #include "nn/attention_aggregate.h"
 #include "nn/dropout.h"
 
@@ -20,9 +19,6 @@ void glorot_(torch::Tensor& t) {
 
 GATConvImpl::GATConvImpl(int64_t in_features, int64_t out_per_head, const GATOptions& options)
     : in_features_(in_features), out_per_head_(out_per_head), options_(options) {
-  check(options.heads >= 1, "--heads: {} is not a positive head count", options.heads);
-  check(options.attention_dropout >= 0 && options.attention_dropout < 1,
-        "--attention-dropout: {} is not in [0, 1)", options.attention_dropout);
   const int64_t heads = options.heads;
   lin_src_ = register_module(
       "lin_src",
@@ -45,26 +41,37 @@ void GATConvImpl::reset_parameters() {
   bias_.zero_();
 }
 
+torch::Tensor GATConvImpl::project(const torch::Tensor& x) {
+  return torch::matmul(x, lin_src_->weight.t());
+}
+
+torch::Tensor GATConvImpl::score(const torch::Tensor& projected, const torch::Tensor& att) {
+  return (projected.view({-1, heads(), out_per_head_}) * att).sum(-1);
+}
+
 torch::Tensor GATConvImpl::message(const torch::Tensor& x) {
-  const torch::Tensor projected = torch::matmul(x, lin_src_->weight.t());
-  const torch::Tensor heads_view = projected.view({-1, heads(), out_per_head_});
-  return torch::cat({projected, (heads_view * att_src_).sum(-1), (heads_view * att_dst_).sum(-1)},
-                    1);
+  const torch::Tensor projected = project(x);
+  return torch::cat({projected, score(projected, att_src_), score(projected, att_dst_)}, 1);
+}
+
+torch::Tensor GATConvImpl::attend(const torch::Tensor& projected, const torch::Tensor& src_score,
+                                  const torch::Tensor& dst_score, const LayerGraph& graph) {
+  const int64_t h = heads();
+  const double p = options_.attention_dropout;
+  const torch::Tensor keep =
+      is_training() && p > 0
+          ? dropout_mask({graph.adjacency.col.size(0), h}, p).to(projected.scalar_type())
+          : torch::Tensor();
+  return attention_aggregate(projected.view({-1, h, out_per_head_}), src_score, dst_score,
+                             graph.adjacency, options_.negative_slope, keep)
+      .view({graph.num_dst, h * out_per_head_});
 }
 
 torch::Tensor GATConvImpl::aggregate(const torch::Tensor& messages, const LayerGraph& graph) {
   const int64_t h = heads(), width = h * out_per_head_;
-  const torch::Tensor x = messages.narrow(1, 0, width).contiguous().view({-1, h, out_per_head_});
-  const torch::Tensor src_score = messages.narrow(1, width, h).contiguous();
-  const torch::Tensor dst_score = graph.dst_input(messages).narrow(1, width + h, h).contiguous();
-  const double p = options_.attention_dropout;
-  const torch::Tensor keep =
-      is_training() && p > 0
-          ? dropout_mask({graph.adjacency.col.size(0), h}, p).to(messages.scalar_type())
-          : torch::Tensor();
-  return attention_aggregate(x, src_score, dst_score, graph.adjacency, options_.negative_slope,
-                             keep)
-      .view({graph.num_dst, width});
+  return attend(messages.narrow(1, 0, width).contiguous(),
+                messages.narrow(1, width, h).contiguous(),
+                graph.dst_input(messages).narrow(1, width + h, h).contiguous(), graph);
 }
 
 torch::Tensor GATConvImpl::update(const torch::Tensor& aggregated, const torch::Tensor&) {
@@ -74,13 +81,19 @@ torch::Tensor GATConvImpl::update(const torch::Tensor& aggregated, const torch::
 }
 
 torch::Tensor GATConvImpl::forward(const FeatureMatrix& x, const LayerGraph& graph) {
-  if (!graph.src_rows.defined()) return update(aggregate(message(x.widen()), graph), {});
-  // Gathered sources: columns index them, and dst i is source i.
+  // Training's path: the pieces message() concatenates, used where they lie.
   LayerGraph local = graph;
-  local.src_rows = torch::Tensor();
-  local.dst_rows = torch::Tensor();
-  local.dst_begin = 0;
-  return update(aggregate(message(x.rows(graph.src_rows)), local), {});
+  torch::Tensor projected;
+  if (graph.src_rows.defined()) {
+    // Gathered sources: columns index them, and dst i is source i.
+    projected = project(x.rows(graph.src_rows));
+    local.src_rows = local.dst_rows = torch::Tensor();
+    local.dst_begin = 0;
+  } else {
+    projected = project(x.widen());
+  }
+  const torch::Tensor dst_score = score(local.dst_input(projected), att_dst_);
+  return update(attend(projected, score(projected, att_src_), dst_score, local), {});
 }
 
 void GATConvImpl::pretty_print(std::ostream& stream) const {

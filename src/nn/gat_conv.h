@@ -54,6 +54,14 @@ class GATConvImpl : public GraphConv {
  private:
   int64_t in_features_, out_per_head_;
   GATOptions options_;
+  // W x, (rows, heads * out); a head's score <att, W x> per row, (rows, heads).
+  torch::Tensor project(const torch::Tensor& x);
+  torch::Tensor score(const torch::Tensor& projected, const torch::Tensor& att);
+  // Attention (with its dropout in training) over projected sources and the
+  // dst rows' scores: (graph.num_dst, heads * out).
+  torch::Tensor attend(const torch::Tensor& projected, const torch::Tensor& src_score,
+                       const torch::Tensor& dst_score, const LayerGraph& graph);
+
   torch::nn::Linear lin_src_{nullptr};
   torch::Tensor att_src_, att_dst_, bias_;
 };
