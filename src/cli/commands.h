@@ -36,6 +36,7 @@ void run_info(const InfoArgs& args);
 struct GenerateArgs {
   std::string preset;  // --preset
   std::string out;     // --out
+  double scale = 1;    // --scale: share of the preset's nodes and edges
   uint64_t seed = 0;
   int threads = 0;
 };

@@ -12,7 +12,8 @@
 
 namespace edgegnn::cli {
 void run_generate(const GenerateArgs& args) {
-  const graph::SyntheticPreset& preset = graph::synthetic_preset(args.preset);
+  const graph::SyntheticPreset preset =
+      graph::scaled_preset(graph::synthetic_preset(args.preset), args.scale);
   const int threads = runtime::configure_threads(args.threads);
   // Fail before minutes of generation, not after.
   std::error_code ec;

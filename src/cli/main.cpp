@@ -25,7 +25,8 @@ using namespace edgegnn::cli;
 
 void add_dataset_flags(CLI::App* cmd, DatasetArgs& data) {
   cmd->add_option("--dataset", data.dataset,
-                  "cora | citeseer | pubmed | reddit | npz | edgegnn | synthetic-<preset>")
+                  "cora | citeseer | pubmed | reddit | npz | edgegnn | edgelist | metis | "
+                  "synthetic-<preset>")
       ->required();
   cmd->add_option("--root", data.root, "where the dataset's files are (not for synthetic-*)");
   cmd->add_option("--seed", data.seed, "seed for generated data and splits")->default_val(0);
@@ -66,7 +67,8 @@ void apply_model_defaults(CLI::App* cmd, TrainArgs& args) {
 void add_train_flags(CLI::App* cmd, TrainArgs& args) {
   auto& o = args.options;
   cmd->add_option("--dataset", o.dataset,
-                  "cora | citeseer | pubmed | reddit | npz | edgegnn | synthetic-<preset>")
+                  "cora | citeseer | pubmed | reddit | npz | edgegnn | edgelist | metis | "
+                  "synthetic-<preset>")
       ->required();
   cmd->add_option("--root", o.root, "where the dataset's files are (not for synthetic-*)");
   cmd->add_option("--model", args.model, "sage | gcn | gat")->default_val("sage");
@@ -194,7 +196,12 @@ int main(int argc, char** argv) {
   GenerateArgs generate;
   auto* generate_cmd =
       app.add_subcommand("generate", "Generate a synthetic graph in edgegnn's binary format");
-  generate_cmd->add_option("--preset", generate.preset, "reddit | reddit-mini | tiny")->required();
+  generate_cmd->add_option("--preset", generate.preset, "reddit | reddit-mini | products | tiny")
+      ->required();
+  generate_cmd
+      ->add_option("--scale", generate.scale,
+                   "generate this share of the preset's nodes, edges and split, at its mean degree")
+      ->default_val(1);
   generate_cmd->add_option("--out", generate.out, "output directory")->required();
   generate_cmd->add_option("--seed", generate.seed, "random seed")->default_val(0);
   generate_cmd->add_option("--threads", generate.threads, "threads (0 = the cores available)")
@@ -225,7 +232,10 @@ int main(int argc, char** argv) {
   partition_cmd->get_option("--seed")->description(
       "seed for METIS, the random split and generated data");
   partition_cmd->add_option("--parts", partition.num_parts, "number of parts")->required();
-  partition_cmd->add_option("--method", partition.method, "metis | random")->default_val("metis");
+  partition_cmd
+      ->add_option("--method", partition.method,
+                   "metis | random | fennel (one streaming pass, O(nodes) memory)")
+      ->default_val("metis");
   partition_cmd->add_option("--out", partition.out, "output directory")->required();
   partition_cmd->add_flag("--json", partition.json, "print partition.json and timings");
   partition_cmd->callback([&] { run = [&] { run_partition(partition); }; });

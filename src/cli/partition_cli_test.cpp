@@ -132,7 +132,7 @@ INSTANTIATE_TEST_SUITE_P(
         BadPartition{"--dataset synthetic-tiny --parts 301 --out DIR/p",
                      "--parts: 301 parts for 300 nodes, expected at most 300"},
         BadPartition{"--dataset synthetic-tiny --parts 2 --method hash --out DIR/p",
-                     "--method: unknown partition method 'hash' (known: metis, random)"},
+                     "--method: unknown partition method 'hash' (known: metis, random, fennel)"},
         BadPartition{"--dataset synthetic-tiny --parts 2 --out DIR/file/p", "--out: cannot create"},
         BadPartition{"--dataset edgegnn --root DIR --parts 2 --out DIR/p",
                      "DIR/manifest.json: cannot open"}));

@@ -221,7 +221,10 @@ int run_train(TrainArgs& args) {
   // A bad checkpoint fails now, not after loading the data.
   if (o.resume) runtime::read_checkpoint_meta(o.checkpoint_dir);
   std::optional<train::Placement> placement;
-  graph::LoadOptions load{.seed = o.seed, .num_threads = o.threads, .parts = {}};
+  graph::LoadOptions load{.seed = o.seed,
+                          .num_threads = o.threads,
+                          .parts = {},
+                          .memory_budget_bytes = o.memory_budget_bytes.value_or(0)};
   if (pipeline) {
     placement = train::parse_placement(args.placement, o.model.num_layers, communicator->size());
     load.parts = train::graph_parts_for(*placement, rank);

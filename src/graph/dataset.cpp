@@ -4,6 +4,8 @@
 #include <array>
 
 #include "graph/binary_format.h"
+#include "graph/edge_list.h"
+#include "graph/metis_graph.h"
 #include "graph/npz_datasets.h"
 #include "graph/planetoid.h"
 #include "graph/synthetic.h"
@@ -39,6 +41,14 @@ Graph load_whole_dataset(const std::string& name, const std::string& root,
     open.parts = options.parts;
     return open_binary_graph(root, open);
   }
+  if (name == "edgelist") {
+    require_root(name, root, "the path of an edge list file, plain or .gz");
+    return read_edge_list(root, options);
+  }
+  if (name == "metis") {
+    require_root(name, root, "the path of a METIS graph file");
+    return read_metis_graph(root, options);
+  }
   if (name.starts_with(kSyntheticPrefix)) {
     check(root.empty(), "--root: synthetic datasets are generated in memory; drop --root");
     return generate_synthetic(synthetic_preset(name.substr(kSyntheticPrefix.size())),
@@ -46,8 +56,10 @@ Graph load_whole_dataset(const std::string& name, const std::string& root,
   }
   std::string presets;
   for (const auto& preset : synthetic_preset_names()) presets += ", synthetic-" + preset;
-  fail("--dataset: unknown dataset '{}' (known: cora, citeseer, pubmed, reddit, npz, edgegnn{})",
-       name, presets);
+  fail(
+      "--dataset: unknown dataset '{}' (known: cora, citeseer, pubmed, reddit, npz, edgegnn, "
+      "edgelist, metis{})",
+      name, presets);
 }
 
 }  // namespace

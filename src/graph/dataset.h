@@ -5,7 +5,9 @@
 //   reddit                     PyG's reddit_data.npz + reddit_graph.npz in `root`
 //   npz                        a gnn-benchmark .npz file at `root`
 //   edgegnn                    edgegnn's binary directory at `root` (mmap)
-//   synthetic-<preset>         generated in memory (reddit, reddit-mini, tiny)
+//   edgelist                   a text edge list (SNAP's, plain or gzip) at `root`
+//   metis                      a METIS graph file at `root`
+//   synthetic-<preset>         generated in memory (reddit, reddit-mini, products, tiny)
 #pragma once
 
 #include <cstdint>
@@ -22,6 +24,10 @@ struct LoadOptions {
   // The arrays to keep: the binary format maps only these; other formats load
   // everything and then free the rest.
   GraphParts parts;
+  // What the text graph readers (edgelist, metis) may fill: they stop with an
+  // Error once the graph read so far needs more. 0 = the memory this machine
+  // has available (MemAvailable in /proc/meminfo).
+  int64_t memory_budget_bytes = 0;
 };
 
 // [out] `warnings`, when given, receives what is wrong with the data but does

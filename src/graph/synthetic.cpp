@@ -39,6 +39,11 @@ const std::vector<SyntheticPreset>& presets() {
       {"reddit", 232965, 114615892, 602, 41, 153431, 23831, 55703},
       // A tenth of the nodes at a fifth of the average degree; split scaled.
       {"reddit-mini", 23296, 2292318, 602, 41, 15343, 2383, 5570},
+      // ogbn-products (Amazon co-purchasing, OGB): its node, feature and class
+      // counts, its 61,859,140 undirected edges stored both ways (mean degree
+      // 50.5, as published) and its sales-rank split's sizes. Too big for one
+      // 1 GiB board: ~1.5 GB of CSR and features.
+      {"products", 2449029, 123718280, 100, 47, 196615, 39323, 2213091},
       // For tests: generated in a millisecond, yet every class has tens of nodes.
       {"tiny", 300, 3000, 16, 4, 180, 60, 60},
   };
@@ -182,10 +187,57 @@ const SyntheticPreset& synthetic_preset(const std::string& name) {
        fmt::join(synthetic_preset_names(), ", "));
 }
 
+SyntheticPreset scaled_preset(const SyntheticPreset& preset, double factor) {
+  check(factor > 0 && factor <= 1, "--scale: {} is not in (0, 1]", factor);
+  if (factor == 1) return preset;
+  auto times = [&](int64_t count) -> int64_t {
+    return std::llround(static_cast<double>(count) * factor);
+  };
+  SyntheticPreset scaled = preset;
+  scaled.name = fmt::format("{}-x{}", preset.name, factor);
+  scaled.num_nodes = times(preset.num_nodes);
+  scaled.num_directed_edges = times(preset.num_directed_edges);
+  scaled.num_train = times(preset.num_train);
+  scaled.num_val = times(preset.num_val);
+  scaled.num_test =
+      std::min(times(preset.num_test), scaled.num_nodes - scaled.num_train - scaled.num_val);
+  check(scaled.num_nodes >= preset.num_classes,
+        "--scale: {} leaves {} nodes, fewer than the {} classes", factor, scaled.num_nodes,
+        preset.num_classes);
+  return scaled;
+}
+
 std::vector<std::string> synthetic_preset_names() {
   std::vector<std::string> names;
   for (const auto& preset : presets()) names.push_back(preset.name);
   return names;
+}
+
+std::vector<float> class_centroid_features(std::span<const int32_t> labels, int32_t num_classes,
+                                           int64_t num_features, uint64_t seed, int num_threads) {
+  // Centroid entries are N(0, s²) with s = distance / sqrt(2F), so two
+  // centroids are `distance` apart in expectation whatever F.
+  const double distance = kCentroidSeparation * std::sqrt(std::log(num_classes + 0.0));
+  const double centroid_scale = distance / std::sqrt(2.0 * num_features);
+  std::vector<float> centroids(num_classes * num_features);
+  for (int32_t c = 0; c < num_classes; ++c) {
+    KeyedRandom rng = stream_random(seed, kStreamCentroid, c);
+    std::span<float> centroid(centroids.data() + c * num_features, num_features);
+    add_normal(rng, centroid_scale, centroid);
+  }
+  const int64_t n = static_cast<int64_t>(labels.size());
+  std::vector<float> features(n * num_features, 0.0f);
+  if (num_threads <= 0) num_threads = available_cores();
+  parallel_for(n, num_threads, [&](int64_t begin, int64_t end, int) {
+    for (int64_t v = begin; v < end; ++v) {
+      std::span<float> row(features.data() + v * num_features, num_features);
+      if (labels[v] >= 0)
+        std::copy_n(centroids.data() + labels[v] * num_features, num_features, row.data());
+      KeyedRandom rng = stream_random(seed, kStreamFeature, v);
+      add_normal(rng, /*scale=*/1.0, row);
+    }
+  });
+  return features;
 }
 
 Graph generate_synthetic(const SyntheticPreset& preset, const SyntheticOptions& options) {
@@ -348,26 +400,9 @@ Graph generate_synthetic(const SyntheticPreset& preset, const SyntheticOptions& 
       std::sort(col.begin() + rowptr[v], col.begin() + rowptr[v + 1]);
   });
 
-  // 4. Features: centroid + N(0, 1) per dimension. Centroid entries are
-  // N(0, s²) with s = distance / sqrt(2F), so two centroids are `distance` apart
-  // in expectation whatever F.
-  const double distance = kCentroidSeparation * std::sqrt(std::log(num_classes + 0.0));
-  const double centroid_scale = distance / std::sqrt(2.0 * num_features);
-  std::vector<float> centroids(num_classes * num_features);
-  for (int32_t c = 0; c < num_classes; ++c) {
-    KeyedRandom rng = stream_random(seed, kStreamCentroid, c);
-    std::span<float> centroid(centroids.data() + c * num_features, num_features);
-    add_normal(rng, centroid_scale, centroid);
-  }
-  std::vector<float> features(n * num_features);
-  parallel_for(n, num_threads, [&](int64_t begin, int64_t end, int) {
-    for (int64_t v = begin; v < end; ++v) {
-      std::span<float> row(features.data() + v * num_features, num_features);
-      std::copy_n(centroids.data() + labels[v] * num_features, num_features, row.data());
-      KeyedRandom rng = stream_random(seed, kStreamFeature, v);
-      add_normal(rng, /*scale=*/1.0, row);
-    }
-  });
+  // 4. Features.
+  std::vector<float> features =
+      class_centroid_features(labels, num_classes, num_features, seed, num_threads);
 
   // Split: a seeded permutation, its first num_train nodes train, and so on.
   std::vector<uint8_t> train(n, 0), val(n, 0), test(n, 0);

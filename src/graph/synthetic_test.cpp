@@ -6,6 +6,8 @@
 #include <cmath>
 #include <vector>
 
+#include "test_support/errors.h"
+
 namespace edgegnn::graph {
 namespace {
 
@@ -64,15 +66,43 @@ TEST(SyntheticPreset, RedditMatchesPygCounts) {
   EXPECT_EQ(mini.num_train + mini.num_val + mini.num_test, mini.num_nodes);
 }
 
+TEST(SyntheticPreset, ProductsHasOgbnProductsCounts) {
+  const SyntheticPreset& products = synthetic_preset("products");
+  EXPECT_EQ(products.num_nodes, 2449029);
+  EXPECT_EQ(products.num_directed_edges, 2 * 61859140);
+  EXPECT_EQ(products.num_features, 100);
+  EXPECT_EQ(products.num_classes, 47);
+  EXPECT_EQ(products.num_train + products.num_val + products.num_test, products.num_nodes);
+}
+
+TEST(SyntheticPreset, ScaledKeepsTheMeanDegreeAndTheSplitShares) {
+  const SyntheticPreset& products = synthetic_preset("products");
+  SyntheticPreset quarter = scaled_preset(products, 0.25);
+  EXPECT_EQ(quarter.name, "products-x0.25");
+  EXPECT_EQ(quarter.num_nodes, 612257);
+  EXPECT_EQ(quarter.num_directed_edges, 30929570);
+  EXPECT_EQ(quarter.num_train, 49154);
+  EXPECT_EQ(quarter.num_val, 9831);
+  EXPECT_LE(quarter.num_train + quarter.num_val + quarter.num_test, quarter.num_nodes);
+  EXPECT_EQ(quarter.num_features, 100);
+  EXPECT_EQ(quarter.num_classes, 47);
+  EXPECT_EQ(scaled_preset(products, 1).name, "products");
+  EXPECT_EQ(test::error_of([&] { scaled_preset(products, 0); }), "--scale: 0 is not in (0, 1]");
+  EXPECT_EQ(test::error_of([&] { scaled_preset(products, 1.5); }), "--scale: 1.5 is not in (0, 1]");
+  EXPECT_EQ(test::error_of([&] { scaled_preset(synthetic_preset("tiny"), 0.001); }),
+            "--scale: 0.001 leaves 0 nodes, fewer than the 4 classes");
+}
+
 TEST(SyntheticPreset, UnknownNameListsTheKnownOnes) {
-  EXPECT_EQ(synthetic_preset_names(), (std::vector<std::string>{"reddit", "reddit-mini", "tiny"}));
+  EXPECT_EQ(synthetic_preset_names(),
+            (std::vector<std::string>{"reddit", "reddit-mini", "products", "tiny"}));
   try {
     synthetic_preset("reddit-huge");
     FAIL() << "expected an Error";
   } catch (const Error& e) {
-    EXPECT_STREQ(
-        e.what(),
-        "unknown synthetic preset 'reddit-huge', expected one of: reddit, reddit-mini, tiny");
+    EXPECT_STREQ(e.what(),
+                 "unknown synthetic preset 'reddit-huge', expected one of: reddit, reddit-mini, "
+                 "products, tiny");
   }
 }
 

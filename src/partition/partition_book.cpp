@@ -133,7 +133,8 @@ PartitionBook open_partition_book(const fs::path& dir) {
         "{}: node count {} out of range", path.string(), book.dataset.num_nodes);
   book.num_parts = value_of<int>(manifest, "num_parts", path);
   const auto method = value_of<std::string>(manifest, "method", path);
-  check(method == "metis" || method == "random", "{}: unknown method '{}'", path.string(), method);
+  check(method == "metis" || method == "random" || method == "fennel", "{}: unknown method '{}'",
+        path.string(), method);
   book.method = parse_partition_method(method);
   book.seed = value_of<uint64_t>(manifest, "seed", path);
   check(manifest.contains("summary"), "{}: missing key 'summary'", path.string());

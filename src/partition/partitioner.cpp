@@ -4,6 +4,7 @@
 
 #include "core/parallel.h"
 #include "core/random.h"
+#include "partition/fennel_partition.h"
 #include "partition/metis_partition.h"
 
 namespace edgegnn::partition {
@@ -27,11 +28,20 @@ std::vector<int32_t> random_partition(int64_t num_nodes, int num_parts, uint64_t
 PartitionMethod parse_partition_method(const std::string& name) {
   if (name == "metis") return PartitionMethod::kMetis;
   if (name == "random") return PartitionMethod::kRandom;
-  fail("--method: unknown partition method '{}' (known: metis, random)", name);
+  if (name == "fennel") return PartitionMethod::kFennel;
+  fail("--method: unknown partition method '{}' (known: metis, random, fennel)", name);
 }
 
 const char* partition_method_name(PartitionMethod method) {
-  return method == PartitionMethod::kMetis ? "metis" : "random";
+  switch (method) {
+    case PartitionMethod::kMetis:
+      return "metis";
+    case PartitionMethod::kRandom:
+      return "random";
+    case PartitionMethod::kFennel:
+      return "fennel";
+  }
+  fail("unknown partition method {}", static_cast<int>(method));
 }
 
 std::vector<int32_t> partition_nodes(const graph::Graph& g, const PartitionOptions& options) {
@@ -42,6 +52,7 @@ std::vector<int32_t> partition_nodes(const graph::Graph& g, const PartitionOptio
   if (options.num_parts == 1) return std::vector<int32_t>(g.num_nodes, 0);
   if (options.method == PartitionMethod::kRandom)
     return random_partition(g.num_nodes, options.num_parts, options.seed);
+  if (options.method == PartitionMethod::kFennel) return fennel_partition(g, options.num_parts);
   const int threads = options.num_threads > 0 ? options.num_threads : available_cores();
   return metis_partition(g, options.num_parts, options.seed, threads);
 }

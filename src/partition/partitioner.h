@@ -6,8 +6,11 @@
 //           nodes at once, as DistDGL does. Few edges cross between parts.
 //   random  a seeded shuffle cut into equal parts (sizes differ by at most 1):
 //           the baseline METIS is measured against.
+//   fennel  one streaming pass in node order (fennel_partition.h), each node
+//           placed by its already placed neighbours and the parts' sizes;
+//           O(nodes) memory where METIS needs several times the edges.
 //
-// Both are repeatable: the same graph, method and seed give the same parts. With
+// All are repeatable: the same graph, method and seed give the same parts. With
 // one part every node is in part 0 and METIS is not called.
 #pragma once
 
@@ -20,16 +23,16 @@
 namespace edgegnn::partition {
 
 // Stored by name in partition.json; new methods go at the end.
-enum class PartitionMethod { kMetis, kRandom };
+enum class PartitionMethod { kMetis, kRandom, kFennel };
 
-// "metis" | "random"; throws Error naming --method otherwise.
+// "metis" | "random" | "fennel"; throws Error naming --method otherwise.
 PartitionMethod parse_partition_method(const std::string& name);
 const char* partition_method_name(PartitionMethod method);
 
 struct PartitionOptions {
   int num_parts = 1;  // 1 <= num_parts <= num_nodes
   PartitionMethod method = PartitionMethod::kMetis;
-  uint64_t seed = 0;    // METIS_OPTION_SEED, or the shuffle's seed
+  uint64_t seed = 0;    // METIS_OPTION_SEED, or the shuffle's seed; fennel has none
   int num_threads = 0;  // for building METIS's input; METIS itself is serial. 0 = all cores
 };
 

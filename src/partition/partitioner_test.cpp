@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "graph/binary_format.h"
 #include "graph/dataset.h"
 #include "partition/partition_summary.h"
 #include "partition/symmetric_adjacency.h"
@@ -62,7 +63,7 @@ TEST(SymmetricAdjacency, CountsEachUndirectedEdgeOnceWhateverItsDirections) {
 
 TEST(Partitioner, OnePartPutsEveryNodeInPartZero) {
   graph::Graph g = test::path_graph();
-  for (auto method : {PartitionMethod::kMetis, PartitionMethod::kRandom})
+  for (auto method : {PartitionMethod::kMetis, PartitionMethod::kRandom, PartitionMethod::kFennel})
     EXPECT_EQ(partition_nodes(g, {.num_parts = 1, .method = method}),
               (std::vector<int32_t>{0, 0, 0}));
 }
@@ -112,6 +113,42 @@ TEST(Partitioner, MetisOnCoraCutsUnderHalfOfRandomsEdgesAndStaysBalanced) {
   EXPECT_LE(balance(train), 1.15);  // 140 training nodes: 35 a part, +-5
 }
 
+TEST(Partitioner, FennelInOnePassCutsFarLessThanRandomWithinItsCaps) {
+  graph::Graph g = cora();
+  for (int num_parts : {2, 4, 8}) {
+    std::vector<int32_t> fennel =
+        partition_nodes(g, {.num_parts = num_parts, .method = PartitionMethod::kFennel});
+    std::vector<int32_t> random =
+        partition_nodes(g, {.num_parts = num_parts, .method = PartitionMethod::kRandom});
+    const int64_t fennel_cut = cut_in_edges(g, fennel), random_cut = cut_in_edges(g, random);
+    EXPECT_LT(fennel_cut, random_cut * 2 / 3)
+        << num_parts << " parts: " << fennel_cut << " vs " << random_cut;
+    std::vector<int64_t> edges(num_parts, 0), train(num_parts, 0);
+    for (int64_t v = 0; v < g.num_nodes; ++v) {
+      edges[fennel[v]] += g.in_degree(v);
+      train[fennel[v]] += g.train_mask[v];
+    }
+    // Each count is capped at 1.1 x its mean, rounded up.
+    EXPECT_LE(balance(part_sizes(fennel, num_parts)), 1.1 + num_parts / 2708.0) << num_parts;
+    EXPECT_LE(balance(edges), 1.1 + num_parts / 10556.0) << num_parts;
+    EXPECT_LE(balance(train), 1.1 + num_parts / 140.0) << num_parts;
+    // No seed: the same pass gives the same parts.
+    EXPECT_EQ(
+        partition_nodes(g, {.num_parts = num_parts, .method = PartitionMethod::kFennel, .seed = 9}),
+        fennel);
+  }
+}
+
+TEST(Partitioner, FennelReadsAMappedGraphAsAnInMemoryOne) {
+  graph::Graph g = cora();
+  const auto dir = test::scratch_dir("fennel-mapped");
+  graph::write_binary_graph(g, dir);
+  graph::Graph mapped = graph::open_binary_graph(dir);
+  ASSERT_TRUE(mapped.col.is_mapped());
+  EXPECT_EQ(partition_nodes(mapped, {.num_parts = 4, .method = PartitionMethod::kFennel}),
+            partition_nodes(g, {.num_parts = 4, .method = PartitionMethod::kFennel}));
+}
+
 TEST(Partitioner, RefusesPartCountsOutOfRange) {
   graph::Graph g = test::path_graph();
   EXPECT_EQ(test::error_of([&] { partition_nodes(g, {.num_parts = 0}); }),
@@ -123,7 +160,9 @@ TEST(Partitioner, RefusesPartCountsOutOfRange) {
 TEST(Partitioner, UnknownMethodIsNamed) {
   EXPECT_EQ(parse_partition_method("random"), PartitionMethod::kRandom);
   EXPECT_EQ(test::error_of([] { parse_partition_method("hash"); }),
-            "--method: unknown partition method 'hash' (known: metis, random)");
+            "--method: unknown partition method 'hash' (known: metis, random, fennel)");
+  for (auto method : {PartitionMethod::kMetis, PartitionMethod::kRandom, PartitionMethod::kFennel})
+    EXPECT_EQ(parse_partition_method(partition_method_name(method)), method);
 }
 
 TEST(Partitioner, MetisCopesWithNoTrainingNodesAndIsolatedNodes) {

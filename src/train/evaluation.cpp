@@ -22,6 +22,34 @@ struct LayerInput {
   torch::Tensor messages, roots;
 };
 
+// The aggregation of every row of `source` (the layer's input or messages)
+// over the layer's graph, `block` of its columns at a time: each block's
+// table (own and halo rows) is fetched, aggregated chunk by chunk and freed
+// before the next. Sum and mean aggregate each column on its own, so the
+// result is the whole table's. The chunks' graphs are built once for all
+// blocks.
+torch::Tensor aggregate_in_column_blocks(nn::GraphConv& conv, EvalRows& rows, int layer,
+                                         const nn::FeatureMatrix& source, int64_t block,
+                                         int64_t chunk_nodes) {
+  const int64_t n = rows.num_rows(layer), width = source.num_columns();
+  std::vector<nn::LayerGraph> chunks;
+  for (int64_t begin = 0; begin < n; begin += chunk_nodes)
+    chunks.push_back(rows.chunk(layer, begin, std::min(n, begin + chunk_nodes)));
+  torch::Tensor aggregated = torch::empty({n, width});
+  for (int64_t first = 0; first < width; first += block) {
+    const int64_t count = std::min(block, width - first);
+    const torch::Tensor columns =
+        source.map_rows([&](const torch::Tensor& x) { return x.narrow(1, first, count); })
+            .contiguous();
+    const torch::Tensor table = rows.table(layer, columns).widen();
+    for (size_t i = 0; i < chunks.size(); ++i)
+      aggregated.narrow(0, static_cast<int64_t>(i) * chunk_nodes, chunks[i].num_dst)
+          .narrow(1, first, count)
+          .copy_(conv.aggregate(table, chunks[i]));
+  }
+  return aggregated;
+}
+
 // Rows [begin, begin + count) into `all`, made (num_rows wide) on first use.
 void store(torch::Tensor& all, const torch::Tensor& rows, int64_t num_rows, int64_t begin) {
   if (!rows.defined()) return;
@@ -49,12 +77,22 @@ torch::Tensor evaluate_layerwise(nn::GnnModel& model, const nn::FeatureMatrix& f
     const bool computes = rows.computes(l);
     bool aggregates_messages = false;
     nn::FeatureMatrix table;
+    // Every row's aggregation, where the table is fetched a block of columns
+    // at a time (raw inputs, or messages if aggregates_messages).
+    torch::Tensor aggregated;
     if (computes) {
       if (!in.messages.defined() && projects_first(conv, l, levers))
         in.messages = in.rows.map_rows([&](const torch::Tensor& x) { return conv.message(x); });
       aggregates_messages = in.messages.defined();
-      table = rows.table(l, aggregates_messages ? nn::FeatureMatrix(in.messages) : in.rows);
-      in.messages = torch::Tensor();  // the table holds them now
+      const nn::FeatureMatrix source =
+          aggregates_messages ? nn::FeatureMatrix(in.messages) : in.rows;
+      const int64_t width = source.num_columns();
+      const int64_t block = conv.transforms_every_source() ? width : rows.table_columns(l, width);
+      if (block < width)
+        aggregated = aggregate_in_column_blocks(conv, rows, l, source, block, chunk_nodes);
+      else
+        table = rows.table(l, source);
+      in.messages = torch::Tensor();  // the table or the aggregation holds them now
     }
     nn::GraphConv* next =
         l + 1 < num_layers && takes_projected_input(model->conv(l + 1)) ? &model->conv(l + 1)
@@ -63,18 +101,27 @@ torch::Tensor evaluate_layerwise(nn::GnnModel& model, const nn::FeatureMatrix& f
     torch::Tensor out, next_messages, next_roots;
     for (int64_t begin = 0; begin < n; begin += chunk_nodes) {
       const int64_t count = std::min(n - begin, chunk_nodes);
-      const nn::LayerGraph graph = rows.chunk(l, begin, begin + count);
+      // Chunks of a blocked aggregation were read already; elsewhere every
+      // rank takes its chunk, computing or not (a pipeline's sampler sends it).
+      const nn::LayerGraph graph =
+          aggregated.defined() ? nn::LayerGraph() : rows.chunk(l, begin, begin + count);
       torch::Tensor h;
       if (computes) {
-        if (aggregates_messages) {
-          // The chunk's own rows: a compressed input widens a few MiB at a time.
-          const torch::Tensor root_term =
-              in.roots.defined() ? in.roots.narrow(0, begin, count)
-              : in.rows.defined()
-                  ? in.rows.map_rows([&](const torch::Tensor& x) { return conv.root(x); }, begin,
-                                     count)
-                  : torch::Tensor();
-          h = conv.update(conv.aggregate(table.widen(), graph), root_term);
+        // The chunk's own rows: a compressed input widens a few MiB at a time.
+        auto root_term = [&] {
+          return in.roots.defined() ? in.roots.narrow(0, begin, count)
+                 : in.rows.defined()
+                     ? in.rows.map_rows([&](const torch::Tensor& x) { return conv.root(x); }, begin,
+                                        count)
+                     : torch::Tensor();
+        };
+        if (aggregated.defined()) {
+          // Raw inputs were aggregated before their messages: message() is
+          // linear, so it commutes with sum and mean.
+          const torch::Tensor chunk = aggregated.narrow(0, begin, count);
+          h = conv.update(aggregates_messages ? chunk : conv.message(chunk), root_term());
+        } else if (aggregates_messages) {
+          h = conv.update(conv.aggregate(table.widen(), graph), root_term());
         } else {
           h = conv.forward(table, graph);
         }

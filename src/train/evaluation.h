@@ -15,6 +15,10 @@
 //  - a later layer whose messages are at most half its input's width takes
 //    them, and its root terms, straight from the previous layer's chunks, so
 //    its wide input is never held for all rows.
+//  - where a rank's table would be mostly other ranks' rows (a part's halo on
+//    a power-law graph: products in 8 parts, 0.3 M own rows and up to 1.4 M
+//    halo rows), sum and mean aggregate it a block of columns at a time
+//    (EvalRows::table_columns), so the table is never held whole.
 // Outputs agree with one full-graph forward pass to float rounding, whatever
 // the chunk and the order.
 #pragma once
@@ -49,6 +53,12 @@ class EvalRows {
   // The table the layer's chunks read, made from this rank's rows of its input
   // (or of its messages): those rows, or those with the halo's after them.
   virtual nn::FeatureMatrix table(int layer, nn::FeatureMatrix own) { return own; }
+  // How many of a `width`-column table's columns to hold at once: all, unless
+  // the table's other rows far outnumber this rank's own. A layer that
+  // aggregates by sum or mean (not attention) then fetches the table a block
+  // of columns at a time, calling table() with those columns of its rows, and
+  // aggregates each block before fetching the next.
+  virtual int64_t table_columns(int layer, int64_t width) const { return width; }
   // The graph from output rows [begin, end) into the table's rows, whose own
   // rows are the table's rows [begin, end). Defined where computes(layer).
   virtual nn::LayerGraph chunk(int layer, int64_t begin, int64_t end) = 0;

@@ -1,5 +1,6 @@
 #include "train/evaluation.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include "comm/communicator.h"
@@ -58,16 +59,29 @@ using test::on_ranks;
 // takes the message path in both layers, holding layer 2's messages and roots
 // instead of layer 1's output; hidden 32 runs layer 1 plainly. Both orders of
 // the first layer (project every node first, or aggregate each chunk first).
+// And with the table fetched 5 columns at a time (ColumnBlockRows).
+
+// Rows whose tables are fetched a few columns at a time, as a part's whose
+// halo outnumbers its own rows are.
+class ColumnBlockRows : public WholeGraphRows {
+ public:
+  using WholeGraphRows::WholeGraphRows;
+  int64_t table_columns(int, int64_t width) const override { return std::min<int64_t>(5, width); }
+};
+
 void expect_whole_graph_matches(const std::string& kind, int64_t hidden) {
   graph::Graph g = tiny();
   TrainingState state = model_for(g, kind, hidden);
   const torch::Tensor full = full_forward(state.model, g);
   for (bool project_first : {true, false}) {
     const MemoryLevers levers{/*eval_chunk_nodes=*/37, project_first};
+    const std::string what = kind + " hidden " + std::to_string(hidden) +
+                             (project_first ? " project-first" : " aggregate-first");
     WholeGraphRows rows(g, state.model->normalization());
-    expect_close(evaluate_layerwise(state.model, borrow_features(g), rows, levers), full,
-                 kind + " hidden " + std::to_string(hidden) +
-                     (project_first ? " project-first" : " aggregate-first"));
+    expect_close(evaluate_layerwise(state.model, borrow_features(g), rows, levers), full, what);
+    ColumnBlockRows blocks(g, state.model->normalization());
+    expect_close(evaluate_layerwise(state.model, borrow_features(g), blocks, levers), full,
+                 what + " in column blocks");
   }
 }
 
@@ -87,44 +101,59 @@ TEST(LayerwiseEvaluation, GatInChunksMatchesOneFullForward) {
 }
 
 // The same evaluator over a partition's halo exchange (2 parts, each rank its
-// own nodes' rows) and over a pipeline's stream (sampler / features+layer1 /
-// layer2+loss, the loss's rank ending with every node's rows) gives the rows
-// one full-graph forward pass gives, for the same weights.
+// own nodes' rows; 4 parts, whose halos outnumber their own rows, so the first
+// layer's table comes in column blocks) and over a pipeline's stream
+// (sampler / features+layer1 / layer2+loss, the loss's rank ending with every
+// node's rows) gives the rows one full-graph forward pass gives, for the same
+// weights.
 TEST(LayerwiseEvaluation, HaloExchangeAndPipelineStreamMatchOneFullForward) {
   graph::Graph g = tiny();
-  const auto dir = test::scratch_dir("parts");
-  std::vector<int32_t> node_part(g.num_nodes);
-  for (int64_t v = 0; v < g.num_nodes; ++v) node_part[v] = static_cast<int32_t>((v * 7 + v / 5) % 2);
-  partition::PartitionWriteOptions write;
-  write.num_parts = 2;
-  write.method = partition::PartitionMethod::kRandom;
-  partition::write_partition(g, node_part, dir, write);
-  // The partition renumbers nodes: row r of a part is node original[id].
-  std::vector<int64_t> original(g.num_nodes);
-  const std::vector<int32_t> new_ids = partition::range_ids(node_part, 2);
-  for (int64_t v = 0; v < g.num_nodes; ++v) original[new_ids[v]] = v;
+  struct Parts {
+    int num_parts;
+    std::filesystem::path dir;
+    std::vector<int64_t> original;  // row r of a part is node original[id]
+  };
+  std::vector<Parts> partitions;
+  for (int num_parts : {2, 4}) {
+    Parts p{num_parts, test::scratch_dir("parts-" + std::to_string(num_parts)), {}};
+    std::vector<int32_t> node_part(g.num_nodes);
+    for (int64_t v = 0; v < g.num_nodes; ++v)
+      node_part[v] = static_cast<int32_t>((v * 7 + v / 5) % num_parts);
+    partition::PartitionWriteOptions write;
+    write.num_parts = num_parts;
+    write.method = partition::PartitionMethod::kRandom;
+    partition::write_partition(g, node_part, p.dir, write);
+    p.original.resize(g.num_nodes);
+    const std::vector<int32_t> new_ids = partition::range_ids(node_part, num_parts);
+    for (int64_t v = 0; v < g.num_nodes; ++v) p.original[new_ids[v]] = v;
+    partitions.push_back(std::move(p));
+  }
   for (const auto& [kind, hidden] :
        {std::pair{"sage", 12}, std::pair{"sage", 32}, std::pair{"gat", 12}}) {
     TrainingState state = model_for(g, kind, hidden);
     const torch::Tensor full = full_forward(state.model, g);
     // One model per rank, made here: seeding torch's generator is not thread-safe.
     std::vector<TrainingState> models;
-    for (int r = 0; r < 3; ++r) models.push_back(model_for(g, kind, hidden));
+    for (int r = 0; r < 4; ++r) models.push_back(model_for(g, kind, hidden));
     const std::string what = std::string(kind) + " hidden " + std::to_string(hidden);
-    for (bool project_first : {true, false}) {
-      const MemoryLevers levers{/*eval_chunk_nodes=*/29, project_first};
-      on_ranks(2, [&](int rank, comm::Communicator& comm) {
-        partition::Partition part = partition::open_partition(dir, {.part = rank, .num_ranks = 2, .expected = {}, .graph = {}});
-        PartView view{part.graph, part.graph.global_ids.span(), part.book.offsets};
-        HaloRows rows(view, comm, models[rank].model->normalization());
-        const torch::Tensor outputs =
-            evaluate_layerwise(models[rank].model, borrow_features(part.graph), rows, levers);
-        std::vector<int64_t> ids;
-        for (int32_t v : view.global_ids) ids.push_back(original[v]);
-        expect_close(outputs, full.index_select(0, torch::tensor(ids, torch::kInt64)),
-                     "partition, part " + std::to_string(rank) + ", " + what);
-      });
-    }
+    for (const Parts& p : partitions)
+      for (bool project_first : {true, false}) {
+        const MemoryLevers levers{/*eval_chunk_nodes=*/29, project_first};
+        on_ranks(p.num_parts, [&](int rank, comm::Communicator& comm) {
+          partition::Partition part = partition::open_partition(
+              p.dir, {.part = rank, .num_ranks = p.num_parts, .expected = {}, .graph = {}});
+          PartView view{part.graph, part.graph.global_ids.span(), part.book.offsets};
+          HaloRows rows(view, comm, models[rank].model->normalization());
+          if (p.num_parts == 4 && std::string(kind) == "sage")
+            EXPECT_LT(rows.table_columns(0, g.num_features), g.num_features);
+          const torch::Tensor outputs =
+              evaluate_layerwise(models[rank].model, borrow_features(part.graph), rows, levers);
+          std::vector<int64_t> ids;
+          for (int32_t v : view.global_ids) ids.push_back(p.original[v]);
+          expect_close(outputs, full.index_select(0, torch::tensor(ids, torch::kInt64)),
+                       fmt::format("{} parts, part {}, {}", p.num_parts, rank, what));
+        });
+      }
     on_ranks(3, [&](int rank, comm::Communicator& comm) {
       const Placement placement = default_placement(2, 3);
       comm::Mailbox mailbox(comm);

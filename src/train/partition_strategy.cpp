@@ -128,6 +128,23 @@ class PartBatches : public BatchSource {
   Prefetcher<StepBatch> steps_;  // last: its thread uses the rest
 };
 
+// Own rows and halo of the part whose halo is the largest multiple of its own
+// rows: it decides every rank's column blocks, since all fetch the same.
+struct HaloShare {
+  int64_t own = 1, halo = 0;
+  void add(int64_t part_own, int64_t part_halo) {
+    if (part_halo * own > halo * part_own) own = part_own, halo = part_halo;
+  }
+};
+
+// HaloRows::table_columns, for the planner too: a `width`-column table is
+// fetched in blocks holding no more floats than the deciding part's own rows'
+// whole table (at least 8 columns: each block is a round of all-to-alls).
+int64_t eval_table_columns(const HaloShare& share, int64_t width) {
+  if (share.halo <= share.own) return width;
+  return std::min(width, std::max<int64_t>(8, width * share.own / (share.own + share.halo)));
+}
+
 }  // namespace
 
 HaloRows::HaloRows(const PartView& view, comm::Communicator& comm, nn::Normalization normalization)
@@ -149,6 +166,7 @@ HaloRows::HaloRows(const PartView& view, comm::Communicator& comm, nn::Normaliza
     send_rows_.emplace_back();
     for (int32_t v : ids) send_rows_.back().push_back(view.local_row(v));
   }
+  part_sizes_ = comm.all_gather({part.num_nodes, static_cast<int64_t>(halo_ids_.size())});
 }
 
 int32_t HaloRows::table_row(int32_t v) const {
@@ -200,6 +218,12 @@ nn::FeatureMatrix HaloRows::table(int, nn::FeatureMatrix own) {
   return table;
 }
 
+int64_t HaloRows::table_columns(int, int64_t width) const {
+  HaloShare share;
+  for (const auto& sizes : part_sizes_) share.add(sizes[0], sizes[1]);
+  return eval_table_columns(share, width);
+}
+
 nn::LayerGraph HaloRows::chunk(int, int64_t begin, int64_t end) {
   const graph::Graph& part = view_.part;
   const int64_t edge_begin = part.rowptr[begin], edge_end = part.rowptr[end];
@@ -239,6 +263,11 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     note = fmt::format("the partition has {} parts, not {}", summary->parts.size(), n);
     return {};
   }
+  HaloShare halo_share;
+  if (summary)
+    for (const auto& part : summary->parts) halo_share.add(part.num_nodes, part.num_halo);
+  else
+    halo_share.add((c.graph.num_nodes + n - 1) / n, c.halo_estimate);
   std::vector<RankPlan> ranks;
   for (int k = 0; k < n; ++k) {
     partition::PartStats part;
@@ -297,10 +326,13 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
         std::max(buffers * bytes(fetched_uncached, row) + cache, buffers * bytes(fetched, row)) +
         widened + 2 * c.model_bytes;
     const int64_t own = part.num_nodes, with_halo = own + part.num_halo;
-    // Evaluation per layer: the layer's input held, the table of own and
-    // halo rows (or messages), and beside it first the own rows it was
-    // filled from, then the output and a chunk's temporaries, whose
-    // columns are remapped into a vector and copied into a tensor.
+    // Evaluation per layer: the layer's input held (or only its root terms,
+    // where the layer before projected it), the table of own and halo rows
+    // (or messages), and beside it first the own rows it was filled from,
+    // then the output and a chunk's temporaries, whose columns are remapped
+    // into a vector and copied into a tensor. A table fetched in column
+    // blocks is one block, its own rows' columns and the aggregation of all
+    // own rows, with every chunk's graph built once.
     const double part_degree = own > 0 ? double(part.num_edges) / own : 0;
     const int64_t chunk = std::min(o.levers.eval_chunk_nodes, own);
     int64_t eval = 0;
@@ -309,12 +341,24 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
       const int64_t width = dims.heads_of(l) > 0       ? dims.out[l] + 2 * dims.heads_of(l)
                             : dims.out[l] < dims.in[l] ? dims.out[l]
                                                        : dims.in[l];
-      const int64_t held = l > 0 ? own * dims.in[l] : 0;
+      const bool projected_input = l > 0 && (dims.heads_of(l) > 0 || 2 * dims.out[l] < dims.in[l]);
+      const int64_t held = l == 0 ? 0 : projected_input ? own * dims.out[l] : own * dims.in[l];
+      const int64_t block = dims.heads_of(l) > 0 ? width : eval_table_columns(halo_share, width);
+      const int64_t table =
+          block < width ? (with_halo + own) * block + own * width : with_halo * width;
+      const int64_t graphs =
+          block < width ? part.num_edges * int64_t{sizeof(int32_t)} + own * int64_t{sizeof(int64_t)}
+                        : 0;
+      // The output, or the next layer's messages and root terms where it
+      // projects its input (see projected_input).
+      const int64_t output = l + 1 < o.model.num_layers && (dims.heads_of(l + 1) > 0 ||
+                                                            2 * dims.out[l + 1] < dims.in[l + 1])
+                                 ? own * 2 * dims.out[l + 1]
+                                 : own * dims.out[l];
       const int64_t filling = own * width * kFloat;
       const int64_t computing =
-          own * dims.out[l] * kFloat +
-          chunk_bytes(chunk, width, dims.out[l], part_degree, c.edge_bytes + 4);
-      eval = std::max(eval, (held + with_halo * width) * kFloat + std::max(filling, computing));
+          output * kFloat + chunk_bytes(chunk, width, dims.out[l], part_degree, c.edge_bytes + 4);
+      eval = std::max(eval, (held + table) * kFloat + graphs + std::max(filling, computing));
     }
     set_peak_phase(m,
                    {(1 + o.levers.sampler_queue_depth) * batch_bytes(s),

@@ -43,6 +43,10 @@ class HaloRows : public EvalRows {
   int64_t num_rows(int) const override { return view_.part.num_nodes; }
   bool computes(int) const override { return true; }
   nn::FeatureMatrix table(int layer, nn::FeatureMatrix own) override;
+  // The same on every rank: blocks of no more floats than the own rows' whole
+  // table, at least 8 columns wide, where a part's halo outnumbers its own
+  // rows (the part whose halo does by the most decides).
+  int64_t table_columns(int layer, int64_t width) const override;
   nn::LayerGraph chunk(int layer, int64_t begin, int64_t end) override;
   // What it holds: the halo's ids and the rows others ask for, nothing per
   // node of the whole graph.
@@ -60,6 +64,7 @@ class HaloRows : public EvalRows {
   std::vector<int32_t> halo_ids_;                // ascending, so grouped by owner
   std::vector<std::vector<int32_t>> halo_;       // per owner, ascending
   std::vector<std::vector<int64_t>> send_rows_;  // per rank: own rows it needs
+  std::vector<std::vector<int64_t>> part_sizes_;  // per rank: {own rows, halo rows}
 };
 
 class PartitionStrategy : public Strategy {
