@@ -66,8 +66,8 @@ std::vector<std::string> leftovers_of(pid_t pid) {
   return left;
 }
 
-// The local launcher and the rack reached over ssh, on gloo and on mpi, train
-// the same staged 3-part partition to the same accuracy.
+// The rack reached over ssh trains a staged 3-part partition to the accuracy
+// the local launcher gives, on gloo and on mpi.
 TEST(EmulatedRack, StagesAPartitionAndTrainsAsTheLocalLauncherOverGlooAndMpi) {
   SKIP_WITHOUT_RACK();
   const fs::path dir = test::scratch_dir("rack-train");
@@ -94,10 +94,15 @@ TEST(EmulatedRack, StagesAPartitionAndTrainsAsTheLocalLauncherOverGlooAndMpi) {
                                 std::regex("launch: 3 ranks on 3 hosts, rank 0 at 10\\.213\\.0\\.1:[1-9][0-9]+\n")))
       << gloo.output;
 
+  // MPI's allreduce sums in another order than gloo's ring: its local run is
+  // the reference (the two differ in the last float bits, enough to flip a
+  // test node now and then).
+  CommandResult local_mpi = test::run_edgegnn("train --devices 3" + train + " --backend mpi");
+  ASSERT_EQ(local_mpi.exit_code, 0) << local_mpi.output;
   CommandResult mpi = test::run_edgegnn("launch --emulate pi4-1g --devices 3 --stage -- train" +
                                         train + " --backend mpi");
   ASSERT_EQ(mpi.exit_code, 0) << mpi.output;
-  EXPECT_EQ(test_accuracy(mpi.output), expected) << mpi.output;
+  EXPECT_EQ(test_accuracy(mpi.output), test_accuracy(local_mpi.output)) << mpi.output;
   EXPECT_EQ(mpi.output.find("ERROR"), std::string::npos) << mpi.output;
 }
 

@@ -1,7 +1,6 @@
 #include "graph/edge_list.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <fstream>
 
@@ -11,6 +10,7 @@
 #include "graph/planetoid.h"
 #include "test_support/datasets.h"
 #include "test_support/errors.h"
+#include "test_support/files.h"
 
 namespace edgegnn::graph {
 namespace {
@@ -24,17 +24,8 @@ std::vector<T> to_vector(const Buffer<T>& buffer) {
   return {buffer.begin(), buffer.end()};
 }
 
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-void write_gzip(const fs::path& path, const std::string& text) {
-  gzFile file = gzopen(path.c_str(), "wb");
-  ASSERT_NE(file, nullptr);
-  ASSERT_EQ(gzwrite(file, text.data(), static_cast<unsigned>(text.size())),
-            static_cast<int>(text.size()));
-  ASSERT_EQ(gzclose(file), Z_OK);
-}
+using test::write_gzip;
+using test::write_text;
 
 // Six nodes, as SNAP writes them plus what else a file may hold: a comment,
 // a blank line, CRLF, tabs, further columns, 0-1 in both directions, 3-4

@@ -1,7 +1,6 @@
 #include "graph/metis_graph.h"
 
 #include <gtest/gtest.h>
-#include <zlib.h>
 
 #include <fstream>
 
@@ -10,6 +9,7 @@
 #include "graph/planetoid.h"
 #include "test_support/datasets.h"
 #include "test_support/errors.h"
+#include "test_support/files.h"
 
 namespace edgegnn::graph {
 namespace {
@@ -23,17 +23,8 @@ std::vector<T> to_vector(const Buffer<T>& buffer) {
   return {buffer.begin(), buffer.end()};
 }
 
-void write_text(const fs::path& path, const std::string& text) {
-  std::ofstream(path, std::ios::binary) << text;
-}
-
-void write_gzip(const fs::path& path, const std::string& text) {
-  gzFile file = gzopen(path.c_str(), "wb");
-  ASSERT_NE(file, nullptr);
-  ASSERT_EQ(gzwrite(file, text.data(), static_cast<unsigned>(text.size())),
-            static_cast<int>(text.size()));
-  ASSERT_EQ(gzclose(file), Z_OK);
-}
+using test::write_gzip;
+using test::write_text;
 
 // Vertices 1..5 with edges 1-2, 1-3, 2-3, 3-4; vertex 5 has none. As nodes
 // from 0, node v's neighbours are  0: {1, 2}  1: {0, 2}  2: {0, 1, 3}  3: {2}  4: {}.

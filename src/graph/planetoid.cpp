@@ -1,9 +1,9 @@
 #include "graph/planetoid.h"
 
 #include <algorithm>
-#include <fstream>
 
 #include "core/error.h"
+#include "graph/file_bytes.h"
 #include "graph/pickle.h"
 
 namespace edgegnn::graph {
@@ -22,14 +22,7 @@ std::vector<uint8_t> read_file(const fs::path& path) {
   check(fs::is_regular_file(path, ec),
         "{}: file not found (see the datasets README for where the Planetoid files come from)",
         path.string());
-  uintmax_t size = fs::file_size(path, ec);
-  check(!ec, "{}: cannot read: {}", path.string(), ec.message());
-  std::ifstream in(path, std::ios::binary);
-  std::vector<uint8_t> bytes(size);
-  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
-  check(in.good() && static_cast<uintmax_t>(in.gcount()) == size, "{}: cannot read {} bytes",
-        path.string(), size);
-  return bytes;
+  return read_file_bytes(path);
 }
 
 pickle::CsrMatrix read_csr(const fs::path& path) {

@@ -13,6 +13,7 @@
 #include "core/error.h"
 #include "core/parallel.h"
 #include "core/random.h"
+#include "graph/file_bytes.h"
 #include "graph/npy.h"
 #include "graph/synthetic.h"
 
@@ -85,18 +86,6 @@ int64_t available_memory_bytes() {
   return static_cast<int64_t>(sysconf(_SC_AVPHYS_PAGES)) * sysconf(_SC_PAGESIZE);
 }
 
-std::vector<uint8_t> read_file(const fs::path& path) {
-  std::error_code ec;
-  const uintmax_t size = fs::file_size(path, ec);
-  check(!ec, "{}: cannot read: {}", path.string(), ec.message());
-  std::ifstream in(path, std::ios::binary);
-  std::vector<uint8_t> bytes(size);
-  in.read(reinterpret_cast<char*>(bytes.data()), static_cast<std::streamsize>(size));
-  check(in.good() && static_cast<uintmax_t>(in.gcount()) == size, "{}: cannot read {} bytes",
-        path.string(), size);
-  return bytes;
-}
-
 // NAME of DIR/NAME.EXT or DIR/NAME.EXT.gz.
 std::string graph_name(const fs::path& path) {
   fs::path file = path.filename();
@@ -120,7 +109,7 @@ NodeFiles read_node_files(const fs::path& graph_path) {
   if (fs::exists(stem.string() + ".features.npy", ec)) {
     files.features_path = stem.string() + ".features.npy";
     const std::string source = files.features_path.string();
-    NpyArray array = parse_npy(read_file(files.features_path), source);
+    NpyArray array = parse_npy(read_file_bytes(files.features_path), source);
     check(array.shape.size() == 2, "{}: shape {}, expected (num_nodes, F)", source,
           npy_shape_string(array.shape));
     files.features_shape = array.shape;
@@ -129,7 +118,7 @@ NodeFiles read_node_files(const fs::path& graph_path) {
   if (fs::exists(stem.string() + ".labels.npy", ec)) {
     files.labels_path = stem.string() + ".labels.npy";
     const std::string source = files.labels_path.string();
-    NpyArray array = parse_npy(read_file(files.labels_path), source);
+    NpyArray array = parse_npy(read_file_bytes(files.labels_path), source);
     check(array.shape.size() == 1, "{}: shape {}, expected (num_nodes,)", source,
           npy_shape_string(array.shape));
     files.labels_shape = array.shape;
