@@ -234,7 +234,7 @@ int main(int argc, char** argv) {
   partition_cmd->add_option("--parts", partition.num_parts, "number of parts")->required();
   partition_cmd
       ->add_option("--method", partition.method,
-                   "metis | random | fennel (one streaming pass, O(nodes) memory)")
+                   "metis | random | fennel (streaming, O(nodes) memory)")
       ->default_val("metis");
   partition_cmd->add_option("--out", partition.out, "output directory")->required();
   partition_cmd->add_flag("--json", partition.json, "print partition.json and timings");

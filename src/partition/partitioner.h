@@ -6,8 +6,8 @@
 //           nodes at once, as DistDGL does. Few edges cross between parts.
 //   random  a seeded shuffle cut into equal parts (sizes differ by at most 1):
 //           the baseline METIS is measured against.
-//   fennel  one streaming pass in node order (fennel_partition.h), each node
-//           placed by its already placed neighbours and the parts' sizes;
+//   fennel  three streaming passes in node order (fennel_partition.h), each node
+//           placed by its neighbours already placed and the parts' sizes;
 //           O(nodes) memory where METIS needs several times the edges.
 //
 // All are repeatable: the same graph, method and seed give the same parts. With
