@@ -137,12 +137,17 @@ struct HaloShare {
   }
 };
 
+// Columns of a halo table sent in one round of all-to-alls.
+constexpr int64_t kColumnsPerRound = 64;
+
 // HaloRows::table_columns, for the planner too: a `width`-column table is
 // fetched in blocks holding no more floats than the deciding part's own rows'
-// whole table (at least 8 columns: each block is a round of all-to-alls).
+// whole table, at least 8 columns (each block is a round of all-to-alls) and
+// at most a round's (one round of whole rows lands in the table in place).
 int64_t eval_table_columns(const HaloShare& share, int64_t width) {
   if (share.halo <= share.own) return width;
-  return std::min(width, std::max<int64_t>(8, width * share.own / (share.own + share.halo)));
+  return std::min({width, kColumnsPerRound,
+                   std::max<int64_t>(8, width * share.own / (share.own + share.halo))});
 }
 
 }  // namespace
@@ -185,9 +190,8 @@ size_t HaloRows::memory_bytes() const {
 }
 
 nn::FeatureMatrix HaloRows::table(int, nn::FeatureMatrix own) {
-  // Columns go in blocks, so the send and receive buffers hold a fraction
+  // Columns go in rounds, so the send and receive buffers hold a fraction
   // of the halo's rows (Reddit, 4 parts: 170 K rows x 256 floats in all).
-  constexpr int64_t kColumnsPerRound = 64;
   const torch::Tensor rows = own.widen();
   const int size = comm_.size();
   const int64_t own_rows = rows.size(0), width = rows.size(1);
@@ -208,12 +212,16 @@ nn::FeatureMatrix HaloRows::table(int, nn::FeatureMatrix own) {
       recv_counts[p] = static_cast<int64_t>(halo_[p].size()) * columns;
     }
     torch::Tensor send = rows.narrow(1, first, columns).index_select(0, wanted).contiguous();
-    torch::Tensor received = torch::empty({halo_size, columns});
+    // A round of whole rows (a narrow table, or a column block's) lands in
+    // the table itself, where the halo's rows lie one after another.
+    const bool whole_rows = columns == width;
+    torch::Tensor received = whole_rows ? table.narrow(0, own_rows, halo_size)
+                                        : torch::empty({halo_size, columns});
     comm_.alltoallv<float>(std::span<const float>(send.data_ptr<float>(), send.numel()),
                            send_counts,
                            std::span<float>(received.data_ptr<float>(), received.numel()),
                            recv_counts);
-    table.narrow(0, own_rows, halo_size).narrow(1, first, columns).copy_(received);
+    if (!whole_rows) table.narrow(0, own_rows, halo_size).narrow(1, first, columns).copy_(received);
   }
   return table;
 }
