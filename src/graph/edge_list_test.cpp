@@ -11,6 +11,7 @@
 #include "test_support/datasets.h"
 #include "test_support/errors.h"
 #include "test_support/files.h"
+#include "test_support/graphs.h"
 
 namespace edgegnn::graph {
 namespace {
@@ -19,10 +20,7 @@ namespace fs = std::filesystem;
 
 using test::error_of;
 
-template <typename T>
-std::vector<T> to_vector(const Buffer<T>& buffer) {
-  return {buffer.begin(), buffer.end()};
-}
+using test::to_vector;
 
 using test::write_gzip;
 using test::write_text;

@@ -9,6 +9,7 @@
 #include "graph/npz.h"
 #include "test_support/datasets.h"
 #include "test_support/errors.h"
+#include "test_support/graphs.h"
 
 namespace edgegnn::graph {
 namespace {
@@ -17,10 +18,7 @@ namespace fs = std::filesystem;
 
 using test::error_of;
 
-template <typename T>
-std::vector<T> to_vector(const Buffer<T>& buffer) {
-  return std::vector<T>(buffer.begin(), buffer.end());
-}
+using test::to_vector;
 
 NpyArray byte_string(const std::string& text) {
   return NpyArray{NpyDtype::kBytes, static_cast<int64_t>(text.size()), /*shape=*/{}, false,

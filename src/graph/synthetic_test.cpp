@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "test_support/errors.h"
+#include "test_support/graphs.h"
 
 namespace edgegnn::graph {
 namespace {
@@ -15,10 +16,7 @@ Graph tiny(uint64_t seed, int num_threads = 2) {
   return generate_synthetic(synthetic_preset("tiny"), {seed, num_threads});
 }
 
-template <typename T>
-std::vector<T> to_vector(const Buffer<T>& buffer) {
-  return {buffer.begin(), buffer.end()};
-}
+using test::to_vector;
 
 // Nearest class mean (means over all nodes) on per-node vectors `x` of width
 // `dim`: a cheap stand-in for a trained classifier.

@@ -2,10 +2,17 @@
 #pragma once
 
 #include <span>
+#include <vector>
 
 #include "graph/graph.h"
 
 namespace edgegnn::test {
+
+// A Buffer's values, to compare with expected ones.
+template <typename T>
+std::vector<T> to_vector(const graph::Buffer<T>& buffer) {
+  return {buffer.begin(), buffer.end()};
+}
 
 // 3 nodes, path 0 - 1 - 2 (both directions), 2 features, 2 classes:
 //   rowptr {0, 1, 3, 4}, col {1, 0, 2, 1}, features {1,2 | 3,4 | 5,6},
