@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <numbers>
 #include <utility>
+#include <vector>
 
 namespace edgegnn {
 
@@ -49,5 +50,14 @@ class KeyedRandom {
   KeyedRandom(uint64_t state, Raw) : state_(state) {}
   uint64_t state_;
 };
+
+// A uniform permutation of [0, n) drawn from `rng` (Fisher–Yates, from the end).
+inline std::vector<int32_t> random_permutation(int64_t n, KeyedRandom rng) {
+  std::vector<int32_t> perm(n);
+  for (int64_t i = 0; i < n; ++i) perm[i] = static_cast<int32_t>(i);
+  for (int64_t i = n - 1; i > 0; --i)
+    std::swap(perm[i], perm[rng.below(static_cast<uint64_t>(i) + 1)]);
+  return perm;
+}
 
 }  // namespace edgegnn

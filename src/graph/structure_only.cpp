@@ -16,6 +16,7 @@
 #include "graph/file_bytes.h"
 #include "graph/npy.h"
 #include "graph/synthetic.h"
+#include "runtime/size.h"
 
 namespace edgegnn::graph {
 namespace {
@@ -39,19 +40,6 @@ constexpr int64_t kReadBytes = int64_t{1} << 20;
 // Key streams of the generated node data, so that no two kinds of draw share
 // random numbers.
 enum Stream : uint64_t { kStreamSeedNodes = 1, kStreamTieBreak, kStreamLoneClass, kStreamSplit };
-
-// "2.7 GiB", as the memory planner prints sizes.
-std::string format_size(double bytes) {
-  static const char* kUnits[] = {"KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
-  if (bytes < 1024) return fmt::format("{} B", static_cast<int64_t>(bytes));
-  bytes /= 1024;
-  int unit = 0;
-  while (unit + 1 < 6 && bytes >= 1023.95) {
-    bytes /= 1024;
-    ++unit;
-  }
-  return fmt::format("{:.1f} {}", bytes, kUnits[unit]);
-}
 
 // "120,000,000".
 std::string with_commas(int64_t n) {
@@ -204,15 +192,6 @@ void spread_labels(const Csr& g, std::vector<int32_t> frontier, int32_t num_clas
   }
 }
 
-// Fisher–Yates permutation of [0, n) from one keyed stream.
-std::vector<int32_t> permutation(int64_t n, uint64_t seed, Stream stream) {
-  std::vector<int32_t> perm(n);
-  for (int64_t i = 0; i < n; ++i) perm[i] = static_cast<int32_t>(i);
-  KeyedRandom rng(seed, stream);
-  for (int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[rng.below(i + 1)]);
-  return perm;
-}
-
 // The generated labels (see the header).
 std::vector<int32_t> generate_labels(const Csr& g, int32_t num_classes, uint64_t seed,
                                      int num_threads) {
@@ -221,7 +200,7 @@ std::vector<int32_t> generate_labels(const Csr& g, int32_t num_classes, uint64_t
   std::vector<uint8_t> reached(n, 0);
   std::vector<int32_t> seeds;
   {
-    std::vector<int32_t> order = permutation(n, seed, kStreamSeedNodes);
+    std::vector<int32_t> order = random_permutation(n, KeyedRandom(seed, kStreamSeedNodes));
     for (int64_t i = 0; i < n && static_cast<int64_t>(seeds.size()) < num_classes * kSeedsPerClass;
          ++i) {
       const int32_t v = order[i];
@@ -265,7 +244,7 @@ void split_labelled(const std::vector<int32_t>& labels, uint64_t seed, GraphArra
   arrays.val_mask.assign(n, 0);
   arrays.test_mask.assign(n, 0);
   int64_t k = 0;
-  for (int32_t v : permutation(n, seed, kStreamSplit)) {
+  for (int32_t v : random_permutation(n, KeyedRandom(seed, kStreamSplit))) {
     if (labels[v] < 0) continue;
     auto& mask = k < num_train             ? arrays.train_mask
                  : k < num_train + num_val ? arrays.val_mask
@@ -432,8 +411,9 @@ void MemoryBudget::fail_over(int64_t num_nodes, int64_t num_entries, const char*
   // than all the edges.
   const std::string read =
       fmt::format("{}, on {} nodes,", counted(num_entries, what), with_commas(num_nodes));
-  const std::string need = format_size(bytes_needed(num_nodes, num_entries));
-  const std::string limit = format_size(static_cast<double>(limit_bytes_));
+  const std::string need =
+      runtime::format_bytes(static_cast<int64_t>(bytes_needed(num_nodes, num_entries)));
+  const std::string limit = runtime::format_bytes(limit_bytes_);
   if (given_) fail("{}: {} need {}, over the memory budget of {}", source_, read, need, limit);
   fail("{}: {} need {}, over the {} this machine has available (MemAvailable)", source_, read, need,
        limit);

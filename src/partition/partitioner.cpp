@@ -1,7 +1,5 @@
 #include "partition/partitioner.h"
 
-#include <numeric>
-
 #include "core/parallel.h"
 #include "core/random.h"
 #include "partition/fennel_partition.h"
@@ -12,11 +10,9 @@ namespace {
 
 // Fisher–Yates over the node ids, then consecutive slices of the shuffled order.
 std::vector<int32_t> random_partition(int64_t num_nodes, int num_parts, uint64_t seed) {
-  std::vector<int32_t> order(num_nodes);
-  std::iota(order.begin(), order.end(), 0);
-  KeyedRandom rng(seed, /*key1=*/0x70617274);  // "part": a stream of its own
-  for (int64_t i = num_nodes - 1; i > 0; --i)
-    std::swap(order[i], order[rng.below(static_cast<uint64_t>(i) + 1)]);
+  // "part": a stream of its own.
+  const std::vector<int32_t> order =
+      random_permutation(num_nodes, KeyedRandom(seed, /*key1=*/0x70617274));
   std::vector<int32_t> node_part(num_nodes);
   for (int64_t i = 0; i < num_nodes; ++i)
     node_part[order[i]] = static_cast<int32_t>(i * num_parts / num_nodes);

@@ -343,24 +343,28 @@ std::vector<RankPlan> PartitionStrategy::estimate(const PlanContext& c, std::str
     // own rows, with every chunk's graph built once.
     const double part_degree = own > 0 ? double(part.num_edges) / own : 0;
     const int64_t chunk = std::min(o.levers.eval_chunk_nodes, own);
+    // As the evaluator: layer l gets its messages and root terms from the
+    // layer before, not its input rows, where those are at most half as wide.
+    auto takes_projected_input = [&](int l) {
+      return dims.heads_of(l) > 0 || 2 * dims.out[l] < dims.in[l];
+    };
     int64_t eval = 0;
     for (int l = 0; l < o.model.num_layers; ++l) {
       // Attention's messages carry two scores per head, its chunks alpha per edge and head.
       const int64_t width = dims.heads_of(l) > 0       ? dims.out[l] + 2 * dims.heads_of(l)
                             : dims.out[l] < dims.in[l] ? dims.out[l]
                                                        : dims.in[l];
-      const bool projected_input = l > 0 && (dims.heads_of(l) > 0 || 2 * dims.out[l] < dims.in[l]);
-      const int64_t held = l == 0 ? 0 : projected_input ? own * dims.out[l] : own * dims.in[l];
+      const int64_t held = l == 0                 ? 0
+                           : takes_projected_input(l) ? own * dims.out[l]
+                                                      : own * dims.in[l];
       const int64_t block = dims.heads_of(l) > 0 ? width : eval_table_columns(halo_share, width);
       const int64_t table =
           block < width ? (with_halo + own) * block + own * width : with_halo * width;
       const int64_t graphs =
           block < width ? part.num_edges * int64_t{sizeof(int32_t)} + own * int64_t{sizeof(int64_t)}
                         : 0;
-      // The output, or the next layer's messages and root terms where it
-      // projects its input (see projected_input).
-      const int64_t output = l + 1 < o.model.num_layers && (dims.heads_of(l + 1) > 0 ||
-                                                            2 * dims.out[l + 1] < dims.in[l + 1])
+      // The output, or the next layer's messages and root terms.
+      const int64_t output = l + 1 < o.model.num_layers && takes_projected_input(l + 1)
                                  ? own * 2 * dims.out[l + 1]
                                  : own * dims.out[l];
       const int64_t filling = own * width * kFloat;
