@@ -153,11 +153,19 @@ struct CsrAggregateFunction : torch::autograd::Function<CsrAggregateFunction> {
 // read; codes are summed as they are and each output row dequantised once,
 // since sum_e w_e (offset + scale q_e) = offset * sum_e w_e + scale * sum_e w_e
 // q_e (exact but for rounding). No gradient flows to x.
+// Row i goes to out[i * stride, + F); with `root`, x's row root(i), widened,
+// follows it at out[i * stride + F, + F).
+struct RootRows {
+  const int64_t* index;  // x's row of dst row i, or null: begin + i
+  int64_t begin;
+  int64_t operator()(int64_t i) const { return index ? index[i] : begin + i; }
+};
+
 template <typename T>
-Tensor spmm_stored(const FeatureMatrix& x, const Tensor& rowptr, const Tensor& col,
-                   const Tensor& weight, bool mean) {
+void spmm_stored(const FeatureMatrix& x, const Tensor& rowptr, const Tensor& col,
+                 const Tensor& weight, bool mean, float* out, int64_t stride,
+                 const RootRows* root) {
   const int64_t num_rows = rowptr.size(0) - 1, num_features = x.num_columns();
-  Tensor out = torch::empty({num_rows, num_features}, torch::kFloat32);
   const int64_t* rp = rowptr.data_ptr<int64_t>();
   const int32_t* cp = col.data_ptr<int32_t>();
   const FeatureMatrix::StoredRows<T> xr = x.stored_rows<T>();
@@ -165,16 +173,17 @@ Tensor spmm_stored(const FeatureMatrix& x, const Tensor& rowptr, const Tensor& c
   const bool codes = x.dtype() == graph::FeatureDtype::kInt8;
   const float* scale = codes ? x.scale().data_ptr<float>() : nullptr;
   const float* offset = codes ? x.offset().data_ptr<float>() : nullptr;
-  float* op = out.data_ptr<float>();
   const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, num_features));
   auto row_of = [&](int64_t e) { return xr.at(cp[e]); };
   at::parallel_for(0, num_rows, grain, [&](int64_t begin, int64_t end) {
     for (int64_t i = begin; i < end; ++i) {
-      float* __restrict o = op + i * num_features;
+      float* __restrict o = out + i * stride;
       const bool empty = rp[i + 1] == rp[i];
       const float row_weight = mean && !empty ? 1.0f / (rp[i + 1] - rp[i]) : 1.0f;
       sum_rows(o, rp[i], rp[i + 1], num_features, rp[end], row_of,
                [&](int64_t e) { return wp ? wp[e] : row_weight; });
+      if (root)
+        FeatureMatrix::widen_row(xr.at((*root)(i)), num_features, scale, offset, o + num_features);
       if (!codes) continue;
       // Sum of the row's weights: 1 for a non-empty mean, exactly.
       float total = mean && !empty ? 1.0f : 0.0f;
@@ -183,6 +192,29 @@ Tensor spmm_stored(const FeatureMatrix& x, const Tensor& rowptr, const Tensor& c
       for (int64_t f = 0; f < num_features; ++f) o[f] = offset[f] * total + scale[f] * o[f];
     }
   });
+}
+
+// spmm_stored over x's stored type: a (num_dst, F) matrix, or with `root` a
+// (num_dst, 2F) one.
+Tensor aggregate_stored(const FeatureMatrix& x, const CsrAdjacency& adjacency, bool mean,
+                        const RootRows* root) {
+  const int64_t width = x.num_columns() * (root ? 2 : 1);
+  Tensor out = torch::empty({adjacency.num_dst(), width}, torch::kFloat32);
+  const auto run = [&]<typename T>() {
+    spmm_stored<T>(x, adjacency.rowptr, adjacency.col, adjacency.weight, mean,
+                   out.data_ptr<float>(), width, root);
+  };
+  switch (x.dtype()) {
+    case graph::FeatureDtype::kFloat16:
+      run.operator()<c10::Half>();
+      break;
+    case graph::FeatureDtype::kInt8:
+      run.operator()<uint8_t>();
+      break;
+    case graph::FeatureDtype::kFloat32:
+      run.operator()<float>();
+      break;
+  }
   return out;
 }
 
@@ -196,6 +228,16 @@ void check_adjacency(const CsrAdjacency& adjacency, Aggregation aggregation) {
         "csr_aggregate: rowptr must start at 0 and end at col's length");
   check(!adjacency.weight.defined() || aggregation == Aggregation::kSum,
         "csr_aggregate: mean aggregation takes no edge weights");
+}
+
+// An adjacency for x read where it is stored: float32 weights.
+void check_stored_adjacency(const CsrAdjacency& adjacency, Aggregation aggregation) {
+  check_adjacency(adjacency, aggregation);
+  const Tensor& weight = adjacency.weight;
+  check(!weight.defined() || (weight.scalar_type() == torch::kFloat32 &&
+                              weight.numel() == adjacency.col.numel() && weight.is_contiguous()),
+        "csr_aggregate: edge weights of a compressed or stacked x must be contiguous float32, one "
+        "per edge");
 }
 
 }  // namespace
@@ -241,26 +283,30 @@ Tensor csr_aggregate(const Tensor& x, const CsrAdjacency& adjacency, Aggregation
 Tensor csr_aggregate(const FeatureMatrix& x, const CsrAdjacency& adjacency,
                      Aggregation aggregation) {
   if (!x.compressed() && !x.stacked()) return csr_aggregate(x.values(), adjacency, aggregation);
-  const Tensor& weight = adjacency.weight;
   check(x.stacked() || x.values().is_contiguous(),
         "csr_aggregate: compressed x must be contiguous");
-  check_adjacency(adjacency, aggregation);
-  check(!weight.defined() || (weight.scalar_type() == torch::kFloat32 &&
-                              weight.numel() == adjacency.col.numel() && weight.is_contiguous()),
-        "csr_aggregate: edge weights of a compressed or stacked x must be contiguous float32, one "
-        "per edge");
-  const bool mean = aggregation == Aggregation::kMean;
-  const Tensor& rowptr = adjacency.rowptr;
-  const Tensor& col = adjacency.col;
-  switch (x.dtype()) {
-    case graph::FeatureDtype::kFloat16:
-      return spmm_stored<c10::Half>(x, rowptr, col, weight, mean);
-    case graph::FeatureDtype::kInt8:
-      return spmm_stored<uint8_t>(x, rowptr, col, weight, mean);
-    case graph::FeatureDtype::kFloat32:
-      return spmm_stored<float>(x, rowptr, col, weight, mean);
-  }
-  throw Error("csr_aggregate: unknown feature dtype");
+  check_stored_adjacency(adjacency, aggregation);
+  return aggregate_stored(x, adjacency, aggregation == Aggregation::kMean, nullptr);
+}
+
+Tensor csr_aggregate_beside_rows(const FeatureMatrix& x, const CsrAdjacency& adjacency,
+                                 Aggregation aggregation, const Tensor& root_rows,
+                                 int64_t root_begin) {
+  check(x.stacked() || (x.values().is_contiguous() && !x.values().requires_grad() &&
+                        (x.compressed() || x.values().scalar_type() == torch::kFloat32)),
+        "csr_aggregate_beside_rows: x must be contiguous, compressed or float32, without gradient");
+  check_stored_adjacency(adjacency, aggregation);
+  check(!root_rows.defined() ||
+            (root_rows.scalar_type() == torch::kInt64 && root_rows.dim() == 1 &&
+             root_rows.is_contiguous() && root_rows.size(0) == adjacency.num_dst()),
+        "csr_aggregate_beside_rows: root rows must be contiguous int64, one per dst row");
+  check((root_rows.defined()
+             ? (root_rows.numel() == 0 || (root_rows.min().item<int64_t>() >= 0 &&
+                                           root_rows.max().item<int64_t>() < x.num_rows()))
+             : root_begin >= 0 && root_begin + adjacency.num_dst() <= x.num_rows()),
+        "csr_aggregate_beside_rows: root rows out of x's range [0, {})", x.num_rows());
+  const RootRows root{root_rows.defined() ? root_rows.data_ptr<int64_t>() : nullptr, root_begin};
+  return aggregate_stored(x, adjacency, aggregation == Aggregation::kMean, &root);
 }
 
 }  // namespace edgegnn::nn

@@ -98,6 +98,35 @@ TEST(CsrAggregate, SameResultWhateverTheThreadCount) {
   EXPECT_TRUE(torch::equal(one, two));
 }
 
+TEST(CsrAggregate, BesideRowsIsTheAggregateThenTheRootRowsWhateverTheStorage) {
+  torch::manual_seed(5);
+  CsrAdjacency a = random_csr(/*num_dst=*/60, /*num_src=*/90, /*max_degree=*/12, /*seed=*/2);
+  const Tensor x = torch::randn({90, 19});
+  const Tensor scale = torch::rand({19}) + 0.1, offset = torch::randn({19});
+  const FeatureMatrix int8 =
+      FeatureMatrix::int8(torch::randint(0, 256, {90, 19}).to(torch::kUInt8), scale, offset);
+  const FeatureMatrix stacked = FeatureMatrix::stacked(
+      {FeatureMatrix(x.narrow(0, 0, 40).clone()), FeatureMatrix(x.narrow(0, 40, 50).clone())});
+  const Tensor root_rows = torch::randint(0, 90, {60}, torch::kInt64);
+  for (const FeatureMatrix& m :
+       {FeatureMatrix(x), FeatureMatrix::float16(x.to(torch::kHalf)), int8, stacked}) {
+    for (Aggregation aggregation : {Aggregation::kSum, Aggregation::kMean}) {
+      const Tensor aggregate = csr_aggregate(m, a, aggregation);
+      EXPECT_TRUE(torch::equal(csr_aggregate_beside_rows(m, a, aggregation, root_rows, 0),
+                               torch::cat({aggregate, m.rows(root_rows)}, 1)));
+      EXPECT_TRUE(torch::equal(csr_aggregate_beside_rows(m, a, aggregation, Tensor(), 30),
+                               torch::cat({aggregate, m.rows(30, 60)}, 1)));
+    }
+  }
+  EXPECT_THROW(
+      csr_aggregate_beside_rows(x.clone().requires_grad_(), a, Aggregation::kMean, Tensor(), 0),
+      Error);
+  EXPECT_THROW(csr_aggregate_beside_rows(x, a, Aggregation::kMean, Tensor(), 31), Error);
+  EXPECT_THROW(csr_aggregate_beside_rows(x, a, Aggregation::kMean, root_rows.narrow(0, 0, 59), 0),
+               Error);
+  EXPECT_THROW(csr_aggregate_beside_rows(x, a, Aggregation::kMean, root_rows + 1000, 0), Error);
+}
+
 TEST(CsrAggregate, RejectsMalformedAdjacency) {
   Tensor x = torch::randn({3, 2});
   EXPECT_THROW(csr_aggregate(x, csr({1, 2}, {0})), Error);

@@ -71,15 +71,8 @@ torch::Tensor FeatureMatrix::widen_rows(const int64_t* index, int64_t begin, int
   auto widen = [&]<typename T>(const StoredRows<T>& rows) {
     const int64_t grain = std::max<int64_t>(1, 32768 / std::max<int64_t>(1, width));
     at::parallel_for(0, count, grain, [&](int64_t first, int64_t last) {
-      for (int64_t i = first; i < last; ++i) {
-        const T* __restrict row = rows.at(index ? index[i] : begin + i);
-        float* __restrict o = op + i * width;
-        if (codes)
-          for (int64_t f = 0; f < width; ++f)
-            o[f] = static_cast<float>(row[f]) * scale[f] + offset[f];
-        else
-          for (int64_t f = 0; f < width; ++f) o[f] = static_cast<float>(row[f]);
-      }
+      for (int64_t i = first; i < last; ++i)
+        widen_row(rows.at(index ? index[i] : begin + i), width, scale, offset, op + i * width);
     });
   };
   if (codes)

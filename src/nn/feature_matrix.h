@@ -85,6 +85,18 @@ class FeatureMatrix {
     return rows;
   }
 
+  // Stored row `row` (of type T, width values) widened into `out`: float16
+  // converted, 8-bit codes dequantised with scale and offset (null otherwise).
+  template <typename T>
+  static void widen_row(const T* __restrict row, int64_t width, const float* scale,
+                        const float* offset, float* __restrict out) {
+    if (scale)
+      for (int64_t f = 0; f < width; ++f)
+        out[f] = static_cast<float>(row[f]) * scale[f] + offset[f];
+    else
+      for (int64_t f = 0; f < width; ++f) out[f] = static_cast<float>(row[f]);
+  }
+
   // All rows as float32 (an unstacked float32 matrix: its own values, no copy).
   torch::Tensor widen() const;
   // The rows at `index` (int64), widened.

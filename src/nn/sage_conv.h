@@ -3,6 +3,9 @@
 //
 //   x'_i = W_r x_i + W_l mean_{j in N(i)} x_j + b        (b belongs to lin_l)
 //
+// An input without gradient (the first layer's features) goes through one
+// GEMM: [mean | root] (csr_aggregate_beside_rows) times [W_l | W_r].
+//
 // Shapes: input (num_src, in) — or the global matrix, see LayerGraph —
 // output (num_dst, out). Parameter names match PyG's state dict
 // (lin_l.weight, lin_l.bias, lin_r.weight).

@@ -118,6 +118,39 @@ TEST(SAGEConv, DstWithoutNeighborsGetsRootTermAndBiasOnly) {
       << expected;
 }
 
+// Features need no gradient, so the first layer takes its one-GEMM path: it
+// must compute what the two products do, and give the weights their gradients.
+TEST(SAGEConv, InputWithoutGradientMatchesTheReferenceAndItsWeightGradients) {
+  torch::manual_seed(4);
+  graph::Graph g = ten_node_graph();
+  sample::Block block = example_block();
+  SAGEConv conv(/*in_features=*/4, /*out_features=*/3);
+  const Tensor x = torch::randn({g.num_nodes, 4});
+  const Tensor src = edge_src(block, /*global_ids=*/true), dst = edge_dst(block);
+  const Tensor dst_rows = torch::tensor(block.dst_ids, torch::kInt64);
+  const Tensor probe = torch::randn({block.num_dst(), 3});
+  std::vector<Tensor> weights;
+  for (const auto& p : conv->named_parameters()) weights.push_back(p.value());
+  auto values_and_gradients = [&](const Tensor& out) {
+    std::vector<Tensor> all = torch::autograd::grad({(out * probe).sum()}, weights);
+    all.insert(all.begin(), out.detach());
+    return all;
+  };
+  const FeatureMatrix compressed = FeatureMatrix::float16(x.to(torch::kHalf));
+  for (const FeatureMatrix& input : {FeatureMatrix(x), compressed}) {
+    std::vector<Tensor> actual = values_and_gradients(conv->forward(
+        input, block_layer_graph(block, /*global_input=*/true, Normalization::kNone, g)));
+    std::vector<Tensor> expected =
+        values_and_gradients(reference_sage(input.widen(), src, dst, dst_rows, conv));
+    ASSERT_EQ(actual.size(), 4u);
+    for (size_t k = 0; k < actual.size(); ++k)
+      EXPECT_TRUE(torch::allclose(actual[k], expected[k], /*rtol=*/1e-5, /*atol=*/1e-6))
+          << "output, then lin_l.weight, lin_l.bias, lin_r.weight: " << k << "\n"
+          << actual[k] << "\nreference:\n"
+          << expected[k];
+  }
+}
+
 TEST(SAGEConv, PrintsLikePyG) {
   SAGEConv conv(/*in_features=*/4, /*out_features=*/3);
   std::ostringstream out;
