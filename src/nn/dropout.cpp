@@ -88,8 +88,13 @@ class ReluDropoutFunction : public torch::autograd::Function<ReluDropoutFunction
     const float* o = out.data_ptr<float>();
     const float* g = grad.data_ptr<float>();
     float* gh = grad_h.data_ptr<float>();
+    // A mask, not a branch: half the elements go each way, at random, and a
+    // branch mispredicted on them took 2x the loop's memory time.
     at::parallel_for(0, out.numel(), 16384, [&](int64_t begin, int64_t end) {
-      for (int64_t i = begin; i < end; ++i) gh[i] = o[i] > 0 ? g[i] * scale : 0.0f;
+      for (int64_t i = begin; i < end; ++i) {
+        const uint32_t keep = 0u - static_cast<uint32_t>(o[i] > 0);
+        gh[i] = std::bit_cast<float>(std::bit_cast<uint32_t>(g[i] * scale) & keep);
+      }
     });
     return {grad_h, Tensor()};
   }
