@@ -72,23 +72,45 @@ SampledNeighbors NeighborSampler::sample_neighbors(std::span<const int32_t> node
     out.rowptr[i + 1] = out.rowptr[i] + (fanout < 0 ? degree : std::min<int64_t>(degree, fanout));
   }
 
-  // Row by row; each row's draw depends only on (seed, stream, node).
+  // Row by row; each row's draw depends only on (seed, stream, node). Rows go
+  // in windows: first every pick of the window is drawn and its column entry
+  // prefetched, then the entries are read, so that a window's cache misses
+  // (one per pick, in a graph larger than the caches) overlap instead of
+  // following one another.
   out.ids.resize(out.rowptr[n]);
+  constexpr int64_t kWindow = 16;
   parallel_for(n, options_.num_threads, [&](int64_t begin, int64_t end, int) {
-    std::vector<int64_t> picks;
-    for (int64_t i = begin; i < end; ++i) {
-      const int32_t v = nodes[i];
-      const int64_t first = rowptr_[row(v)], degree = rowptr_[row(v) + 1] - first;
-      const int64_t k = out.rowptr[i + 1] - out.rowptr[i];
-      int32_t* ids = out.ids.data() + out.rowptr[i];
-      if (k == degree) {  // whole neighbourhood
-        std::copy(col_.begin() + first, col_.begin() + first + degree, ids);
-        continue;
+    std::vector<int64_t> picks, entries;  // entries: column positions, or -1 - row start (whole)
+    for (int64_t w = begin; w < end; w += kWindow) {
+      const int64_t last = std::min(end, w + kWindow);
+      entries.clear();
+      for (int64_t i = w; i < last; ++i) {
+        const int32_t v = nodes[i];
+        const int64_t first = rowptr_[row(v)], degree = rowptr_[row(v) + 1] - first;
+        const int64_t k = out.rowptr[i + 1] - out.rowptr[i];
+        if (k == degree) {  // whole neighbourhood, copied below
+          if (k > 0) entries.push_back(-1 - first);
+          continue;
+        }
+        KeyedRandom rng(options_.seed, stream_key, static_cast<uint64_t>(v));
+        picks.resize(k);
+        choose_without_replacement(degree, k, rng, picks.data());
+        for (int64_t j = 0; j < k; ++j) {
+          entries.push_back(first + picks[j]);
+          __builtin_prefetch(col_.data() + first + picks[j]);
+        }
       }
-      KeyedRandom rng(options_.seed, stream_key, static_cast<uint64_t>(v));
-      picks.resize(k);
-      choose_without_replacement(degree, k, rng, picks.data());
-      for (int64_t j = 0; j < k; ++j) ids[j] = col_[first + picks[j]];
+      size_t e = 0;
+      for (int64_t i = w; i < last; ++i) {
+        int32_t* ids = out.ids.data() + out.rowptr[i];
+        const int64_t k = out.rowptr[i + 1] - out.rowptr[i];
+        if (k > 0 && entries[e] < 0) {
+          const int64_t first = -1 - entries[e++];
+          std::copy(col_.begin() + first, col_.begin() + first + k, ids);
+          continue;
+        }
+        for (int64_t j = 0; j < k; ++j) ids[j] = col_[entries[e++]];
+      }
     }
   });
   return out;
