@@ -1,6 +1,7 @@
 #include "sample/neighbor_sampler.h"
 
 #include <algorithm>
+#include <array>
 #include <unordered_map>
 
 #include "core/error.h"
@@ -80,16 +81,18 @@ SampledNeighbors NeighborSampler::sample_neighbors(std::span<const int32_t> node
   out.ids.resize(out.rowptr[n]);
   constexpr int64_t kWindow = 16;
   parallel_for(n, options_.num_threads, [&](int64_t begin, int64_t end, int) {
-    std::vector<int64_t> picks, entries;  // entries: column positions, or -1 - row start (whole)
+    std::vector<int64_t> picks, entries;  // entries: the window's picked column positions
     for (int64_t w = begin; w < end; w += kWindow) {
       const int64_t last = std::min(end, w + kWindow);
+      std::array<bool, kWindow> whole{};
       entries.clear();
       for (int64_t i = w; i < last; ++i) {
         const int32_t v = nodes[i];
         const int64_t first = rowptr_[row(v)], degree = rowptr_[row(v) + 1] - first;
         const int64_t k = out.rowptr[i + 1] - out.rowptr[i];
-        if (k == degree) {  // whole neighbourhood, copied below
-          if (k > 0) entries.push_back(-1 - first);
+        if (k == degree) {  // whole neighbourhood: one sequential read, no picks
+          std::copy(col_.begin() + first, col_.begin() + first + k, out.ids.data() + out.rowptr[i]);
+          whole[i - w] = true;
           continue;
         }
         KeyedRandom rng(options_.seed, stream_key, static_cast<uint64_t>(v));
@@ -101,16 +104,10 @@ SampledNeighbors NeighborSampler::sample_neighbors(std::span<const int32_t> node
         }
       }
       size_t e = 0;
-      for (int64_t i = w; i < last; ++i) {
-        int32_t* ids = out.ids.data() + out.rowptr[i];
-        const int64_t k = out.rowptr[i + 1] - out.rowptr[i];
-        if (k > 0 && entries[e] < 0) {
-          const int64_t first = -1 - entries[e++];
-          std::copy(col_.begin() + first, col_.begin() + first + k, ids);
-          continue;
-        }
-        for (int64_t j = 0; j < k; ++j) ids[j] = col_[entries[e++]];
-      }
+      for (int64_t i = w; i < last; ++i)
+        if (!whole[i - w])
+          for (int64_t p = out.rowptr[i]; p < out.rowptr[i + 1]; ++p)
+            out.ids[p] = col_[entries[e++]];
     }
   });
   return out;
