@@ -127,6 +127,29 @@ Tensor dropout_features(const Tensor& x, double p, Tensor out) {
   return out;
 }
 
+SparseRows dropout_nonzeros(const SparseRows& x, double p) {
+  check(p >= 0 && p < 1, "dropout: p = {} is not in [0, 1)", p);
+  if (p == 0) return x;
+  const uint64_t key = next_key();
+  const uint32_t drop_below = threshold_of(p);
+  const uint32_t scale_bits = std::bit_cast<uint32_t>(static_cast<float>(1.0 / (1.0 - p)));
+  Tensor values = torch::empty_like(x.values);
+  const int64_t* rp = x.rowptr.data_ptr<int64_t>();
+  const int32_t* cp = x.col.data_ptr<int32_t>();
+  const float* in = x.values.data_ptr<float>();
+  float* out = values.data_ptr<float>();
+  at::parallel_for(0, x.num_rows(), 1024, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) {
+      for (int64_t e = rp[r]; e < rp[r + 1]; ++e) {
+        const int64_t index = r * x.num_columns + cp[e];
+        out[e] = masked<false>(in[e], word(key, index / 4), static_cast<int>(index % 4), drop_below,
+                               scale_bits);
+      }
+    }
+  });
+  return x.with_values(values);
+}
+
 Tensor dropout_mask(at::IntArrayRef sizes, double p) {
   Tensor ones = torch::ones(sizes);
   return dropout_features(ones, p, ones);

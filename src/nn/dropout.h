@@ -9,9 +9,11 @@
 // Keep probabilities are quantised to 1/65536.
 #pragma once
 
+#include <torch/torch.h>
+
 #include <cstdint>
 
-#include <torch/torch.h>
+#include "nn/sparse_rows.h"
 
 namespace edgegnn::nn {
 
@@ -24,6 +26,10 @@ torch::Tensor relu_dropout(const torch::Tensor& h, double p);
 // (x itself for in place, a tensor of x's shape, or undefined for a new one)
 // and returned. x: contiguous float32. p = 0: x.
 torch::Tensor dropout_features(const torch::Tensor& x, double p, torch::Tensor out = {});
+
+// Dropout of a matrix given as its nonzeros: each keeps or drops as the same
+// element of the dense matrix would (element r * columns + c), in one call.
+SparseRows dropout_nonzeros(const SparseRows& x, double p);
 
 // A dropout mask of `sizes`, float32: 1 / (1 - p) where kept, else 0; for
 // dropout that needs a gradient through other ops (ELU's, attention's).

@@ -61,6 +61,21 @@ FeatureMatrix FeatureMatrix::stacked(const std::vector<FeatureMatrix>& parts) {
   return m;
 }
 
+FeatureMatrix FeatureMatrix::with_nonzeros(double max_density) const {
+  check(!compressed() && !stacked() && !only_nonzeros() && values_.scalar_type() == torch::kFloat32,
+        "FeatureMatrix: nonzeros of an unstacked float32 matrix only");
+  FeatureMatrix m = *this;
+  if (std::optional<SparseRows> s = nonzeros_of(values_.contiguous(), max_density))
+    m.nonzeros_ = std::make_shared<const SparseRows>(std::move(*s));
+  return m;
+}
+
+FeatureMatrix FeatureMatrix::of_nonzeros(SparseRows nonzeros) {
+  FeatureMatrix m;
+  m.nonzeros_ = std::make_shared<const SparseRows>(std::move(nonzeros));
+  return m;
+}
+
 torch::Tensor FeatureMatrix::widen_rows(const int64_t* index, int64_t begin, int64_t count) const {
   const int64_t width = num_columns();
   torch::Tensor out = torch::empty({count, width}, torch::kFloat32);
@@ -85,6 +100,7 @@ torch::Tensor FeatureMatrix::widen_rows(const int64_t* index, int64_t begin, int
 }
 
 torch::Tensor FeatureMatrix::widen() const {
+  if (only_nonzeros()) return nonzeros_->dense();
   return compressed() || stacked() ? widen_rows(nullptr, 0, num_rows()) : values_;
 }
 
@@ -135,6 +151,7 @@ FeatureMatrix FeatureMatrix::like(torch::Tensor values) const {
   m.values_ = std::move(values);
   m.segments_.clear();
   m.segment_first_.clear();
+  m.nonzeros_.reset();
   return m;
 }
 
@@ -143,7 +160,7 @@ int64_t FeatureMatrix::memory_bytes() const {
   for (const torch::Tensor* t : {&values_, &scale_, &offset_})
     if (t->defined()) bytes += t->numel() * t->element_size();
   for (const torch::Tensor& t : segments_) bytes += t.numel() * t.element_size();
-  return bytes;
+  return bytes + (nonzeros_ ? nonzeros_->memory_bytes() : 0);
 }
 
 }  // namespace edgegnn::nn

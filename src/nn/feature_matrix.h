@@ -16,15 +16,21 @@
 // feature cache and the rows fetched for the step as one table, instead of a
 // copy of the batch's rows (Reddit, 4 parts: 110 K x 602 floats a step).
 // Holds its tensors by reference; borrowed storage must outlive it.
+//
+// A mostly-zero float32 matrix may also carry its nonzeros (with_nonzeros),
+// for layers that multiply by them; input dropout then gives such a layer the
+// dropped nonzeros alone (of_nonzeros), never a dense matrix.
 #pragma once
 
 #include <torch/torch.h>
 
 #include <cstdint>
 #include <functional>
+#include <memory>
 #include <vector>
 
 #include "graph/feature_dtype.h"
+#include "nn/sparse_rows.h"
 
 namespace edgegnn::nn {
 
@@ -42,7 +48,16 @@ class FeatureMatrix {
   // many columns (int8: the same scale and offset tensors); no gradient.
   static FeatureMatrix stacked(const std::vector<FeatureMatrix>& parts);
 
-  bool defined() const { return values_.defined() || stacked(); }
+  // This unstacked float32 matrix, carrying its nonzeros too where at most
+  // `max_density` of its values are nonzero (else as it is).
+  FeatureMatrix with_nonzeros(double max_density) const;
+  // A matrix given by its nonzeros alone: read only through nonzeros(),
+  // widen(), num_rows() and num_columns().
+  static FeatureMatrix of_nonzeros(SparseRows nonzeros);
+  // The nonzeros it carries, or null.
+  const SparseRows* nonzeros() const { return nonzeros_.get(); }
+
+  bool defined() const { return values_.defined() || stacked() || nonzeros_; }
   bool stacked() const { return !segments_.empty(); }
   graph::FeatureDtype dtype() const { return dtype_; }
   bool compressed() const { return dtype_ != graph::FeatureDtype::kFloat32; }
@@ -50,8 +65,14 @@ class FeatureMatrix {
   const torch::Tensor& values() const { return values_; }
   const torch::Tensor& scale() const { return scale_; }    // int8 only
   const torch::Tensor& offset() const { return offset_; }  // int8 only
-  int64_t num_rows() const { return stacked() ? segment_first_.back() : values_.size(0); }
-  int64_t num_columns() const { return (stacked() ? segments_[0] : values_).size(1); }
+  int64_t num_rows() const {
+    return stacked()         ? segment_first_.back()
+           : only_nonzeros() ? nonzeros_->num_rows()
+                             : values_.size(0);
+  }
+  int64_t num_columns() const {
+    return only_nonzeros() ? nonzeros_->num_columns : (stacked() ? segments_[0] : values_).size(1);
+  }
 
   // Stored rows read in place, stacked or not, for kernels: at(r) is the
   // first of row r's values. T is the stored type (float, c10::Half, uint8_t).
@@ -122,11 +143,13 @@ class FeatureMatrix {
   // Stored rows index[i] (or begin + i when index is null), i < count, widened
   // in one pass: no stored-dtype copy of the rows on the way.
   torch::Tensor widen_rows(const int64_t* index, int64_t begin, int64_t count) const;
+  bool only_nonzeros() const { return nonzeros_ && !values_.defined(); }
 
   graph::FeatureDtype dtype_ = graph::FeatureDtype::kFloat32;
   torch::Tensor values_, scale_, offset_;
   std::vector<torch::Tensor> segments_;  // a stacked matrix's parts' values
   std::vector<int64_t> segment_first_;   // their first rows, then the row count
+  std::shared_ptr<const SparseRows> nonzeros_;
 };
 
 }  // namespace edgegnn::nn

@@ -1,5 +1,7 @@
 #include "nn/gcn_conv.h"
 
+#include "nn/sparse_rows.h"
+
 namespace edgegnn::nn {
 
 GCNConvImpl::GCNConvImpl(int64_t in_features, int64_t out_features)
@@ -20,14 +22,22 @@ void GCNConvImpl::reset_parameters() {
 torch::Tensor GCNConvImpl::forward(const FeatureMatrix& x, const LayerGraph& graph) {
   const int64_t num_edges = graph.adjacency.col.size(0);
   // Multiply-adds of each order: transform all inputs then aggregate `out`-wide
-  // rows, or aggregate `in`-wide rows then transform the dst rows only.
-  const double transform_first = double(x.num_rows()) * in_features_ * out_features_ +
-                                 double(num_edges) * out_features_;
+  // rows, or aggregate `in`-wide rows then transform the dst rows only. A
+  // sparse product's multiply-add costs a few of a GEMM's: an indexed row.
+  const SparseRows* nonzeros = x.nonzeros();
+  const double transform_first =
+      (nonzeros ? 4.0 * nonzeros->num_nonzeros() : double(x.num_rows()) * in_features_) *
+          out_features_ +
+      double(num_edges) * out_features_;
   const double aggregate_first = double(graph.num_dst) * in_features_ * out_features_ +
                                  double(num_edges) * in_features_;
-  torch::Tensor out = transform_first < aggregate_first
-                          ? csr_aggregate(lin_(x.widen()), graph.adjacency)
-                          : lin_(csr_aggregate(x, graph.adjacency));
+  torch::Tensor out;
+  if (nonzeros && (!x.values().defined() || transform_first < aggregate_first))
+    out = csr_aggregate(sparse_linear(*nonzeros, lin_->weight), graph.adjacency);
+  else if (transform_first < aggregate_first)
+    out = csr_aggregate(lin_(x.widen()), graph.adjacency);
+  else
+    out = lin_(csr_aggregate(x, graph.adjacency));
   return out + bias_;
 }
 

@@ -6,7 +6,8 @@
 // The normalised adjacency comes with the LayerGraph (Normalization::kGcn).
 // Since A(XW) = (AX)W, the layer multiplies by W before or after aggregating,
 // whichever touches fewer values; transforming first widens a compressed
-// input (the feature matrix) whole. Shapes: input (num_src, in) or global,
+// input (the feature matrix) whole, and multiplies only the nonzeros of one
+// that carries them. Shapes: input (num_src, in) or global,
 // output (num_dst, out). Parameter names match PyG (lin.weight, bias).
 #pragma once
 
@@ -21,6 +22,7 @@ class GCNConvImpl : public GraphConv {
   GCNConvImpl(int64_t in_features, int64_t out_features);
   torch::Tensor forward(const FeatureMatrix& x, const LayerGraph& graph) override;
   Normalization normalization() const override { return Normalization::kGcn; }
+  bool reads_nonzeros() const override { return true; }
   torch::Tensor message(const torch::Tensor& x) override;
   torch::Tensor aggregate(const torch::Tensor& messages, const LayerGraph& graph) override;
   torch::Tensor root(const torch::Tensor& x) override;

@@ -66,7 +66,9 @@ torch::Tensor GnnModelImpl::forward(const FeatureMatrix& x, const std::vector<La
         num_layers(), graphs.size());
   FeatureMatrix input = x;
   const double p = options_.input_dropout;
-  if (p > 0 && is_training()) {
+  if (p > 0 && is_training() && x.nonzeros() && convs_.front()->reads_nonzeros()) {
+    input = FeatureMatrix::of_nonzeros(dropout_nonzeros(*x.nonzeros(), p));
+  } else if (p > 0 && is_training()) {
     const torch::Tensor widened = x.widen();
     if (x.compressed()) {
       input = dropout_features(widened, p, widened);  // a fresh tensor: overwrite it

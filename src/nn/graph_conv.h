@@ -21,6 +21,9 @@ class GraphConv : public torch::nn::Module {
   // (num_src or global rows, in) -> (graph.num_dst, out); x may be the
   // compressed feature matrix (first layer).
   virtual torch::Tensor forward(const FeatureMatrix& x, const LayerGraph& graph) = 0;
+  // Whether forward() multiplies an input's nonzeros where it carries them
+  // (FeatureMatrix::nonzeros) and takes an input of nonzeros alone.
+  virtual bool reads_nonzeros() const { return false; }
   // What adjacency the layer expects its LayerGraph to carry.
   virtual Normalization normalization() const = 0;
   // Whether aggregation needs every source row transformed (attention does),

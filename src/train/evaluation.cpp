@@ -81,7 +81,9 @@ torch::Tensor evaluate_layerwise(nn::GnnModel& model, const nn::FeatureMatrix& f
     // at a time (raw inputs, or messages if aggregates_messages).
     torch::Tensor aggregated;
     if (computes) {
-      if (!in.messages.defined() && projects_first(conv, l, levers))
+      // A layer that multiplies nonzeros projects them itself, in forward().
+      const bool multiplies_nonzeros = in.rows.nonzeros() && conv.reads_nonzeros();
+      if (!in.messages.defined() && !multiplies_nonzeros && projects_first(conv, l, levers))
         in.messages = in.rows.map_rows([&](const torch::Tensor& x) { return conv.message(x); });
       aggregates_messages = in.messages.defined();
       const nn::FeatureMatrix source =

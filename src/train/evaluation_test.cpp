@@ -82,6 +82,10 @@ void expect_whole_graph_matches(const std::string& kind, int64_t hidden) {
     ColumnBlockRows blocks(g, state.model->normalization());
     expect_close(evaluate_layerwise(state.model, borrow_features(g), blocks, levers), full,
                  what + " in column blocks");
+    if (state.model->conv(0).reads_nonzeros())
+      expect_close(
+          evaluate_layerwise(state.model, borrow_features(g).with_nonzeros(1.0), rows, levers),
+          full, what + " from the features' nonzeros");
   }
 }
 
