@@ -218,6 +218,41 @@ Tensor aggregate_stored(const FeatureMatrix& x, const CsrAdjacency& adjacency, b
   return out;
 }
 
+// [mean | root rows] of a float32 x that needs a gradient: backward runs the
+// transposed CSR over the mean's half and adds the root half into its rows,
+// writing x's gradient once (the separate ops' gradients took a zeroed copy
+// of x for the root rows and a sum of the two).
+struct BesideRowsFunction : torch::autograd::Function<BesideRowsFunction> {
+  static Tensor forward(AutogradContext* ctx, const Tensor& x, const Tensor& rowptr,
+                        const Tensor& col, const Tensor& root_rows, int64_t root_begin) {
+    const CsrTranspose t = csr_transpose(rowptr, col, x.size(0));
+    ctx->saved_data["t_rowptr"] = t.rowptr;
+    ctx->saved_data["t_col"] = t.row;
+    ctx->saved_data["t_weight"] = transposed_weights(t, rowptr, Tensor(), true, torch::kFloat32);
+    ctx->saved_data["root_rows"] = root_rows;
+    ctx->saved_data["root_begin"] = root_begin;
+    const RootRows root{root_rows.numel() > 0 ? root_rows.data_ptr<int64_t>() : nullptr,
+                        root_begin};
+    return aggregate_stored(FeatureMatrix(x), {rowptr, col, Tensor()}, /*mean=*/true, &root);
+  }
+
+  static tensor_list backward(AutogradContext* ctx, tensor_list grad_outputs) {
+    const Tensor grad = grad_outputs[0];
+    const int64_t width = grad.size(1) / 2, num_dst = grad.size(0);
+    Tensor grad_x =
+        spmm(grad.narrow(1, 0, width).contiguous(), ctx->saved_data["t_rowptr"].toTensor(),
+             ctx->saved_data["t_col"].toTensor(), ctx->saved_data["t_weight"].toTensor(),
+             /*mean=*/false);
+    const Tensor root_rows = ctx->saved_data["root_rows"].toTensor();
+    const Tensor root_grad = grad.narrow(1, width, width);
+    if (root_rows.numel() > 0)
+      grad_x.index_add_(0, root_rows, root_grad);
+    else
+      grad_x.narrow(0, ctx->saved_data["root_begin"].toInt(), num_dst).add_(root_grad);
+    return {grad_x, Tensor(), Tensor(), Tensor(), Tensor()};
+  }
+};
+
 void check_adjacency(const CsrAdjacency& adjacency, Aggregation aggregation) {
   const Tensor& rowptr = adjacency.rowptr;
   const Tensor& col = adjacency.col;
@@ -292,9 +327,9 @@ Tensor csr_aggregate(const FeatureMatrix& x, const CsrAdjacency& adjacency,
 Tensor csr_aggregate_beside_rows(const FeatureMatrix& x, const CsrAdjacency& adjacency,
                                  Aggregation aggregation, const Tensor& root_rows,
                                  int64_t root_begin) {
-  check(x.stacked() || (x.values().is_contiguous() && !x.values().requires_grad() &&
+  check(x.stacked() || (x.values().is_contiguous() &&
                         (x.compressed() || x.values().scalar_type() == torch::kFloat32)),
-        "csr_aggregate_beside_rows: x must be contiguous, compressed or float32, without gradient");
+        "csr_aggregate_beside_rows: x must be contiguous, compressed or float32");
   check_stored_adjacency(adjacency, aggregation);
   check(!root_rows.defined() ||
             (root_rows.scalar_type() == torch::kInt64 && root_rows.dim() == 1 &&
@@ -305,6 +340,13 @@ Tensor csr_aggregate_beside_rows(const FeatureMatrix& x, const CsrAdjacency& adj
                                            root_rows.max().item<int64_t>() < x.num_rows()))
              : root_begin >= 0 && root_begin + adjacency.num_dst() <= x.num_rows()),
         "csr_aggregate_beside_rows: root rows out of x's range [0, {})", x.num_rows());
+  if (!x.compressed() && !x.stacked() && x.values().requires_grad()) {
+    check(aggregation == Aggregation::kMean,
+          "csr_aggregate_beside_rows: a gradient flows through mean aggregation only");
+    return BesideRowsFunction::apply(
+        x.values(), adjacency.rowptr, adjacency.col,
+        root_rows.defined() ? root_rows : torch::empty({0}, torch::kInt64), root_begin);
+  }
   const RootRows root{root_rows.defined() ? root_rows.data_ptr<int64_t>() : nullptr, root_begin};
   return aggregate_stored(x, adjacency, aggregation == Aggregation::kMean, &root);
 }

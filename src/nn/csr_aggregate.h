@@ -52,10 +52,10 @@ torch::Tensor csr_aggregate(const FeatureMatrix& x, const CsrAdjacency& adjacenc
 
 // Each dst row's aggregate beside that row's own input: (num_dst, 2F) float32,
 // row i = [aggregate of row i | x's row root_rows[i] (or root_begin + i when
-// root_rows is undefined), widened], without gradient. A layer that multiplies
-// both by weights (SAGE) then does one GEMM over the pair instead of two and a
-// sum, and reads no copy of the root rows. x: compressed, stacked, or float32
-// without gradient.
+// root_rows is undefined), widened]. A layer that multiplies both by weights
+// (SAGE) then does one GEMM over the pair instead of two and a sum, and reads
+// no copy of the root rows. x: compressed, stacked, or float32; a float32 x
+// that requires grad gets its gradient through both halves (mean aggregation only).
 torch::Tensor csr_aggregate_beside_rows(const FeatureMatrix& x, const CsrAdjacency& adjacency,
                                         Aggregation aggregation, const torch::Tensor& root_rows,
                                         int64_t root_begin);

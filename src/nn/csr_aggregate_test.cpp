@@ -119,12 +119,41 @@ TEST(CsrAggregate, BesideRowsIsTheAggregateThenTheRootRowsWhateverTheStorage) {
     }
   }
   EXPECT_THROW(
-      csr_aggregate_beside_rows(x.clone().requires_grad_(), a, Aggregation::kMean, Tensor(), 0),
+      csr_aggregate_beside_rows(x.clone().requires_grad_(), a, Aggregation::kSum, Tensor(), 0),
       Error);
   EXPECT_THROW(csr_aggregate_beside_rows(x, a, Aggregation::kMean, Tensor(), 31), Error);
   EXPECT_THROW(csr_aggregate_beside_rows(x, a, Aggregation::kMean, root_rows.narrow(0, 0, 59), 0),
                Error);
   EXPECT_THROW(csr_aggregate_beside_rows(x, a, Aggregation::kMean, root_rows + 1000, 0), Error);
+}
+
+// A float32 x with gradient: the same pair, and through it the gradient that
+// the separate aggregate and root rows give, root rows by index or by range
+// (a row may be both a neighbour and a root, or several roots).
+TEST(CsrAggregate, BesideRowsPassesTheGradientOfBothHalves) {
+  torch::manual_seed(6);
+  CsrAdjacency a = random_csr(/*num_dst=*/60, /*num_src=*/90, /*max_degree=*/12, /*seed=*/3);
+  const Tensor x = torch::randn({90, 19});
+  const Tensor probe = torch::randn({60, 38});
+  const Tensor root_rows = torch::randint(0, 90, {60}, torch::kInt64);
+  for (bool by_index : {true, false}) {
+    auto run = [&](bool fused) {
+      const Tensor input = x.clone().requires_grad_();
+      const Tensor out =
+          fused
+              ? csr_aggregate_beside_rows(input, a, Aggregation::kMean,
+                                          by_index ? root_rows : Tensor(), 30)
+              : torch::cat({csr_aggregate(input, a, Aggregation::kMean),
+                            by_index ? input.index_select(0, root_rows) : input.narrow(0, 30, 60)},
+                           1);
+      (out * probe).sum().backward();
+      return std::pair{out.detach(), input.grad()};
+    };
+    const auto [out, grad] = run(true);
+    const auto [ref_out, ref_grad] = run(false);
+    EXPECT_TRUE(torch::equal(out, ref_out)) << "by index " << by_index;
+    EXPECT_TRUE(torch::allclose(grad, ref_grad, 1e-6, 1e-6)) << "by index " << by_index;
+  }
 }
 
 TEST(CsrAggregate, RejectsMalformedAdjacency) {

@@ -17,9 +17,9 @@ void SAGEConvImpl::reset_parameters() {
 
 torch::Tensor SAGEConvImpl::forward(const FeatureMatrix& x, const LayerGraph& graph) {
   const bool plain = !x.compressed() && !x.stacked();
-  if (!plain || (x.values().scalar_type() == torch::kFloat32 && !x.values().requires_grad())) {
-    // An input without gradient (the features): [mean | root] as one matrix,
-    // so that one GEMM with [W_l | W_r] does both products and their sum.
+  if (!plain || x.values().scalar_type() == torch::kFloat32) {
+    // [mean | root] as one matrix, so that one GEMM with [W_l | W_r] does
+    // both products and their sum.
     const torch::Tensor pair = csr_aggregate_beside_rows(x, graph.adjacency, Aggregation::kMean,
                                                          graph.dst_rows, graph.dst_begin);
     return torch::addmm(lin_l_->bias, pair, torch::cat({lin_l_->weight, lin_r_->weight}, 1).t());
