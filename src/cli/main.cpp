@@ -179,12 +179,10 @@ int main(int argc, char** argv) {
   // glibc hands freed heap back at once and maps large blocks afresh, so each
   // batch faulted its tensors' pages in again (synthetic-reddit: 2.0 M page
   // faults an epoch, a third of a SAGE batch's time). Blocks up to 32 MiB
-  // (glibc's ceiling) come from the heap, and up to 1 GiB freed at its top
-  // stays for the next batch; the trainer trims between phases. (At 256 MiB,
-  // a batch that freed more faulted it in again: 4.0 M faults an epoch against
-  // 0.49 M, for 1.7 % of peak RSS.)
+  // (glibc's ceiling) come from the heap, and up to 256 MiB freed at its top
+  // stays for the next batch; the trainer trims between phases.
   mallopt(M_MMAP_THRESHOLD, 32 << 20);
-  mallopt(M_TRIM_THRESHOLD, 1024 << 20);
+  mallopt(M_TRIM_THRESHOLD, 256 << 20);
   CLI::App app{"edgegnn: train graph neural networks on clusters of small devices"};
   app.require_subcommand(1);
   std::function<void()> run;

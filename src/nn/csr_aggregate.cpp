@@ -197,9 +197,9 @@ void spmm_stored(const FeatureMatrix& x, const Tensor& rowptr, const Tensor& col
 // spmm_stored over x's stored type: a (num_dst, F) matrix, or with `root` a
 // (num_dst, 2F) one.
 Tensor aggregate_stored(const FeatureMatrix& x, const CsrAdjacency& adjacency, bool mean,
-                        const RootRows* root) {
+                        const RootRows* root, Tensor out = {}) {
   const int64_t width = x.num_columns() * (root ? 2 : 1);
-  Tensor out = torch::empty({adjacency.num_dst(), width}, torch::kFloat32);
+  if (!out.defined()) out = torch::empty({adjacency.num_dst(), width}, torch::kFloat32);
   const auto run = [&]<typename T>() {
     spmm_stored<T>(x, adjacency.rowptr, adjacency.col, adjacency.weight, mean,
                    out.data_ptr<float>(), width, root);
@@ -326,7 +326,7 @@ Tensor csr_aggregate(const FeatureMatrix& x, const CsrAdjacency& adjacency,
 
 Tensor csr_aggregate_beside_rows(const FeatureMatrix& x, const CsrAdjacency& adjacency,
                                  Aggregation aggregation, const Tensor& root_rows,
-                                 int64_t root_begin) {
+                                 int64_t root_begin, const Tensor& out) {
   check(x.stacked() || (x.values().is_contiguous() &&
                         (x.compressed() || x.values().scalar_type() == torch::kFloat32)),
         "csr_aggregate_beside_rows: x must be contiguous, compressed or float32");
@@ -347,8 +347,12 @@ Tensor csr_aggregate_beside_rows(const FeatureMatrix& x, const CsrAdjacency& adj
         x.values(), adjacency.rowptr, adjacency.col,
         root_rows.defined() ? root_rows : torch::empty({0}, torch::kInt64), root_begin);
   }
+  check(
+      !out.defined() || (out.scalar_type() == torch::kFloat32 && out.is_contiguous() &&
+                         out.size(0) == adjacency.num_dst() && out.size(1) == 2 * x.num_columns()),
+      "csr_aggregate_beside_rows: out must be contiguous float32 of (num_dst, 2F)");
   const RootRows root{root_rows.defined() ? root_rows.data_ptr<int64_t>() : nullptr, root_begin};
-  return aggregate_stored(x, adjacency, aggregation == Aggregation::kMean, &root);
+  return aggregate_stored(x, adjacency, aggregation == Aggregation::kMean, &root, out);
 }
 
 }  // namespace edgegnn::nn

@@ -56,8 +56,10 @@ torch::Tensor csr_aggregate(const FeatureMatrix& x, const CsrAdjacency& adjacenc
 // (SAGE) then does one GEMM over the pair instead of two and a sum, and reads
 // no copy of the root rows. x: compressed, stacked, or float32; a float32 x
 // that requires grad gets its gradient through both halves (mean aggregation only).
+// Without gradient, `out` (contiguous float32, num_dst x 2F) takes the result
+// when given.
 torch::Tensor csr_aggregate_beside_rows(const FeatureMatrix& x, const CsrAdjacency& adjacency,
                                         Aggregation aggregation, const torch::Tensor& root_rows,
-                                        int64_t root_begin);
+                                        int64_t root_begin, const torch::Tensor& out = {});
 
 }  // namespace edgegnn::nn

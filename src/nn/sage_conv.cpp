@@ -20,8 +20,16 @@ torch::Tensor SAGEConvImpl::forward(const FeatureMatrix& x, const LayerGraph& gr
   if (!plain || x.values().scalar_type() == torch::kFloat32) {
     // [mean | root] as one matrix, so that one GEMM with [W_l | W_r] does
     // both products and their sum.
+    torch::Tensor out;
+    if (is_training() && (!plain || !x.values().requires_grad())) {
+      const int64_t rows = graph.num_dst;
+      if (!pair_storage_.defined() || pair_storage_.storage().use_count() > 1 ||
+          pair_storage_.size(0) < rows || pair_storage_.size(1) != 2 * in_features_)
+        pair_storage_ = torch::empty({rows, 2 * in_features_});
+      out = pair_storage_.narrow(0, 0, rows);
+    }
     const torch::Tensor pair = csr_aggregate_beside_rows(x, graph.adjacency, Aggregation::kMean,
-                                                         graph.dst_rows, graph.dst_begin);
+                                                         graph.dst_rows, graph.dst_begin, out);
     return torch::addmm(lin_l_->bias, pair, torch::cat({lin_l_->weight, lin_r_->weight}, 1).t());
   }
   torch::Tensor neighbors = csr_aggregate(x, graph.adjacency, Aggregation::kMean);
@@ -40,6 +48,11 @@ torch::Tensor SAGEConvImpl::root(const torch::Tensor& x) { return lin_r_(x); }
 
 torch::Tensor SAGEConvImpl::update(const torch::Tensor& aggregated, const torch::Tensor& root_term) {
   return aggregated + lin_l_->bias + root_term;
+}
+
+void SAGEConvImpl::train(bool on) {
+  if (!on) pair_storage_ = torch::Tensor();
+  GraphConv::train(on);
 }
 
 void SAGEConvImpl::pretty_print(std::ostream& stream) const {

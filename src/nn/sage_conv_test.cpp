@@ -151,6 +151,29 @@ TEST(SAGEConv, InputWithoutGradientMatchesTheReferenceAndItsWeightGradients) {
   }
 }
 
+// Training reuses the first layer's [mean | root] storage from batch to batch,
+// never while a batch's graph still holds it: two batches in flight get the
+// gradients each gets alone.
+TEST(SAGEConv, BatchesInFlightEachKeepTheirOwnFirstLayerPair) {
+  torch::manual_seed(5);
+  graph::Graph g = ten_node_graph();
+  const LayerGraph lg =
+      block_layer_graph(example_block(), /*global_input=*/true, Normalization::kNone, g);
+  SAGEConv conv(/*in_features=*/4, /*out_features=*/3);
+  const std::vector<Tensor> weights = conv->parameters();
+  auto gradients = [&](const Tensor& out) { return torch::autograd::grad({out.sum()}, weights); };
+  const Tensor x1 = torch::randn({g.num_nodes, 4}), x2 = torch::randn({g.num_nodes, 4});
+  const std::vector<Tensor> alone1 = gradients(conv->forward(x1, lg));
+  const std::vector<Tensor> alone2 = gradients(conv->forward(x2, lg));
+  const Tensor out1 = conv->forward(x1, lg);
+  const Tensor out2 = conv->forward(x2, lg);
+  const std::vector<Tensor> in_flight1 = gradients(out1), in_flight2 = gradients(out2);
+  for (size_t k = 0; k < weights.size(); ++k) {
+    EXPECT_TRUE(in_flight1[k].equal(alone1[k])) << "batch 1, parameter " << k;
+    EXPECT_TRUE(in_flight2[k].equal(alone2[k])) << "batch 2, parameter " << k;
+  }
+}
+
 TEST(SAGEConv, PrintsLikePyG) {
   SAGEConv conv(/*in_features=*/4, /*out_features=*/3);
   std::ostringstream out;
