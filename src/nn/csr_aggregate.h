@@ -17,6 +17,7 @@
 
 #include <torch/torch.h>
 
+#include "nn/csr_transpose.h"
 #include "nn/feature_matrix.h"
 
 namespace edgegnn::nn {
@@ -28,15 +29,6 @@ struct CsrAdjacency {
   torch::Tensor weight;  // x's dtype, one per edge; undefined = all ones
   int64_t num_dst() const { return rowptr.size(0) - 1; }
 };
-
-// The transpose of a CSR over `num_cols` columns: for each column, the rows
-// of its edges (int32) and the edges' ids (int64), by counting sort, so a
-// column's edges keep their order. Backward passes run over it row-parallel,
-// with no atomics.
-struct CsrTranspose {
-  torch::Tensor rowptr, row, edge;
-};
-CsrTranspose csr_transpose(const torch::Tensor& rowptr, const torch::Tensor& col, int64_t num_cols);
 
 enum class Aggregation { kSum, kMean };
 

@@ -2,8 +2,7 @@
 
 #include <ATen/Parallel.h>
 
-#include <limits>
-#include <vector>
+#include <algorithm>
 
 #include "core/error.h"
 
@@ -36,9 +35,9 @@ class SparseLinearFunction : public torch::autograd::Function<SparseLinearFuncti
       }
     });
     ctx->saved_data["values"] = x.values;
-    ctx->saved_data["colptr"] = x.colptr;
-    ctx->saved_data["by_column_entry"] = x.by_column_entry;
-    ctx->saved_data["entry_row"] = x.entry_row;
+    ctx->saved_data["colptr"] = x.by_column.rowptr;
+    ctx->saved_data["entry_row"] = x.by_column.row;
+    ctx->saved_data["entry"] = x.by_column.edge;
     return out;
   }
 
@@ -46,24 +45,23 @@ class SparseLinearFunction : public torch::autograd::Function<SparseLinearFuncti
     const Tensor grad = grads[0].contiguous();
     const Tensor values = ctx->saved_data["values"].toTensor();
     const Tensor colptr = ctx->saved_data["colptr"].toTensor();
-    const Tensor entries = ctx->saved_data["by_column_entry"].toTensor();
     const Tensor entry_row = ctx->saved_data["entry_row"].toTensor();
+    const Tensor entry = ctx->saved_data["entry"].toTensor();
     const int64_t in_width = colptr.size(0) - 1, out_width = grad.size(1);
     Tensor grad_wt = torch::empty({in_width, out_width});
     const float* g = grad.data_ptr<float>();
     const float* vp = values.data_ptr<float>();
     const int64_t* cp = colptr.data_ptr<int64_t>();
-    const int32_t* ep = entries.data_ptr<int32_t>();
     const int32_t* rp = entry_row.data_ptr<int32_t>();
+    const int64_t* ep = entry.data_ptr<int64_t>();
     float* gw = grad_wt.data_ptr<float>();
     at::parallel_for(0, in_width, 64, [&](int64_t begin, int64_t end) {
       for (int64_t c = begin; c < end; ++c) {
         float* o = gw + c * out_width;
         std::fill(o, o + out_width, 0.0f);
         for (int64_t k = cp[c]; k < cp[c + 1]; ++k) {
-          const int32_t e = ep[k];
-          const float v = vp[e];
-          const float* gr = g + int64_t{rp[e]} * out_width;
+          const float v = vp[ep[k]];
+          const float* gr = g + int64_t{rp[k]} * out_width;
           for (int64_t j = 0; j < out_width; ++j) o[j] += v * gr[j];
         }
       }
@@ -95,7 +93,8 @@ Tensor SparseRows::dense() const {
 
 int64_t SparseRows::memory_bytes() const {
   int64_t bytes = 0;
-  for (const Tensor* t : {&rowptr, &col, &values, &colptr, &by_column_entry, &entry_row})
+  for (const Tensor* t :
+       {&rowptr, &col, &values, &by_column.rowptr, &by_column.row, &by_column.edge})
     bytes += t->numel() * t->element_size();
   return bytes;
 }
@@ -112,19 +111,14 @@ std::optional<SparseRows> nonzeros_of(const Tensor& dense, double max_density) {
     nonzeros += x[i] != 0;
     if (nonzeros > budget) return std::nullopt;
   }
-  check(nonzeros <= std::numeric_limits<int32_t>::max(),
-        "nonzeros_of: {} nonzeros overflow 32-bit entry indices", nonzeros);
   SparseRows s;
   s.num_columns = width;
   s.rowptr = torch::empty({rows + 1}, torch::kInt64);
   s.col = torch::empty({nonzeros}, torch::kInt32);
   s.values = torch::empty({nonzeros});
-  s.entry_row = torch::empty({nonzeros}, torch::kInt32);
   int64_t* rp = s.rowptr.data_ptr<int64_t>();
   int32_t* cp = s.col.data_ptr<int32_t>();
   float* vp = s.values.data_ptr<float>();
-  int32_t* er = s.entry_row.data_ptr<int32_t>();
-  std::vector<int64_t> per_column(width + 1, 0);
   int64_t n = 0;
   rp[0] = 0;
   for (int64_t r = 0; r < rows; ++r) {
@@ -133,22 +127,11 @@ std::optional<SparseRows> nonzeros_of(const Tensor& dense, double max_density) {
       if (v == 0) continue;
       cp[n] = static_cast<int32_t>(c);
       vp[n] = v;
-      er[n] = static_cast<int32_t>(r);
-      ++per_column[c + 1];
       ++n;
     }
     rp[r + 1] = n;
   }
-  // Counting sort by column; entries are visited by row, so each column's
-  // stay in row order.
-  s.colptr = torch::empty({width + 1}, torch::kInt64);
-  int64_t* colptr = s.colptr.data_ptr<int64_t>();
-  colptr[0] = 0;
-  for (int64_t c = 0; c < width; ++c) colptr[c + 1] = colptr[c] + per_column[c + 1];
-  std::vector<int64_t> next(colptr, colptr + width);
-  s.by_column_entry = torch::empty({nonzeros}, torch::kInt32);
-  int32_t* by_column = s.by_column_entry.data_ptr<int32_t>();
-  for (int64_t e = 0; e < nonzeros; ++e) by_column[next[cp[e]]++] = static_cast<int32_t>(e);
+  s.by_column = csr_transpose(s.rowptr, s.col, width);
   return s;
 }
 

@@ -13,17 +13,15 @@
 #include <cstdint>
 #include <optional>
 
+#include "nn/csr_transpose.h"
+
 namespace edgegnn::nn {
 
 struct SparseRows {
   torch::Tensor rowptr;  // int64 (rows + 1)
   torch::Tensor col;     // int32 (nonzeros): each entry's column, by row then column
   torch::Tensor values;  // float32 (nonzeros)
-  // The entries by column: column c's are by_column_entry[colptr[c] ..
-  // colptr[c + 1]), indices into col and values, in row order.
-  torch::Tensor colptr;           // int64 (columns + 1)
-  torch::Tensor by_column_entry;  // int32 (nonzeros)
-  torch::Tensor entry_row;        // int32 (nonzeros): each entry's row
+  CsrTranspose by_column;  // the entries by column, each column's in row order
   int64_t num_columns = 0;
 
   int64_t num_rows() const { return rowptr.size(0) - 1; }

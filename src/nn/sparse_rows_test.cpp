@@ -23,16 +23,16 @@ TEST(SparseRows, NonzerosGiveTheMatrixBackAndListEachColumnsEntriesInRowOrder) {
   ASSERT_TRUE(s.has_value());
   EXPECT_EQ(s->num_nonzeros(), (x != 0).sum().item<int64_t>());
   EXPECT_TRUE(s->dense().equal(x));
-  const auto colptr = s->colptr.accessor<int64_t, 1>();
-  const auto entry = s->by_column_entry.accessor<int32_t, 1>();
+  const auto colptr = s->by_column.rowptr.accessor<int64_t, 1>();
+  const auto entry = s->by_column.edge.accessor<int64_t, 1>();
   const auto col = s->col.accessor<int32_t, 1>();
-  const auto row = s->entry_row.accessor<int32_t, 1>();
+  const auto row = s->by_column.row.accessor<int32_t, 1>();
   ASSERT_EQ(colptr[45], s->num_nonzeros());
   for (int64_t c = 0; c < 45; ++c) {
     EXPECT_EQ(colptr[c + 1] - colptr[c], (x.select(1, c) != 0).sum().item<int64_t>());
     for (int64_t k = colptr[c]; k < colptr[c + 1]; ++k) {
       EXPECT_EQ(col[entry[k]], c);
-      if (k > colptr[c]) EXPECT_LT(row[entry[k - 1]], row[entry[k]]);
+      if (k > colptr[c]) EXPECT_LT(row[k - 1], row[k]);
     }
   }
 }
