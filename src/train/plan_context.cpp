@@ -71,9 +71,9 @@ int64_t training_bytes(const BatchShape& s, const Dims& d, int first, int last, 
       floats += src * (d.out[l] * 6 + heads * 4) + s.edges[l] * heads * 3 + dst * d.out[l] * 5;
     } else {
       floats += dst * d.in[l] * 2;  // [mean | root], the one GEMM's input (nn/sage_conv.h)
-      // The GEMM's output and its gradient (+ relu and dropout as one output
-      // and its gradient, no mask: nn/dropout.h)
-      floats += dst * d.out[l] * (hidden ? 4 : 2);
+      // The GEMM's output and its gradient (+ relu and dropout as one output,
+      // no mask: nn/dropout.h; its gradient is the next layer's input's)
+      floats += dst * d.out[l] * (hidden ? 3 : 2);
     }
     if (l > 0 || !global_input) floats += src * d.in[l];  // input's gradient
     floats += bytes(s.edges[l] * 3 + dst * 2) / double(kFloat);  // CSR, its transpose
